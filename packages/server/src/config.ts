@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every option is an environment variable (and the same name as a CLI flag,
+ * see cli/main.ts); it is validated at start-up, and docs/configuration.md is generated from it
+ * (`npm run docs:config`), so the table and the code cannot disagree.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z.object({
+  PORT: int(0, 65535).default(3000).describe('listen port'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('listen address'),
+  TESSERA_ISSUER: z.url().optional().describe('`iss` of every token; also the audience default (default http://localhost:$PORT)'),
+  TESSERA_AUDIENCE: z.string().min(1).optional().describe('`aud` of access tokens (default: the issuer)'),
+  TESSERA_DATA_DIR: z.string().min(1).default('./data').describe('folder for the SQLite file, the generated key-encryption key and the mail outbox'),
+  TESSERA_DATABASE_URL: z.string().min(1).optional().describe('`sqlite:PATH`, `sqlite::memory:` or `postgres://…` (default sqlite:$TESSERA_DATA_DIR/tessera.db)'),
+  TESSERA_REDIS_URL: z.string().regex(/^rediss?:\/\//).optional().describe('`redis://…`: shared rate limits, revocations, replay caches (default: in-process)'),
+  TESSERA_ACCESS_TTL: int(30, 86_400).default(300).describe('access-token lifetime, seconds'),
+  TESSERA_REFRESH_TTL: int(60, 31_536_000).default(1_209_600).describe('absolute session / refresh lifetime, seconds'),
+  TESSERA_SESSION_IDLE_TTL: int(60, 31_536_000).default(604_800).describe('a session unused this long (seconds) expires'),
+  TESSERA_REFRESH_GRACE: int(0, 60).default(10).describe('seconds in which a same-client replay gets the same successor (0 disables)'),
+  TESSERA_SIGNING_ALG: z.enum(['EdDSA', 'ES256', 'HS256']).default('EdDSA').describe('signing algorithm of access tokens'),
+  TESSERA_HS256_SECRET: z.string().min(32).optional().describe('shared secret (≥ 32 bytes) when TESSERA_SIGNING_ALG=HS256'),
+  TESSERA_KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes, base64url').optional().describe('base64url 32-byte key encrypting private keys and secrets at rest (default: generated into the data folder)'),
+  TESSERA_KEY_RELOAD_INTERVAL: int(1, 3600).default(5).describe('seconds between checks for keys rotated by another node or the CLI'),
+  TESSERA_TRUST_PROXY: z.string().optional().describe('`loopback` or a CIDR list whose X-Forwarded-For is believed (default: ignored)'),
+  TESSERA_ALLOWED_ORIGINS: z.string().optional().describe('comma-separated origins allowed for cookie-mode requests and CORS (default: the issuer origin)'),
+  TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//).optional().describe('`smtp://host:port` for mail (default: log + data/outbox/)'),
+  TESSERA_MAIL_FROM: z.string().default('Tessera <no-reply@localhost>').describe('From address of mail'),
+  TESSERA_GEOIP_DB: z.string().optional().describe('path to a MaxMind-format .mmdb (default: the bundled DB-IP city database)'),
+  TESSERA_COOKIE_SECURE: bool.default(true).describe('`false` only for plain-http development on a non-localhost name'),
+  TESSERA_PASSWORD_MIN_LENGTH: int(8, 128).default(8).describe('minimum password length (NIST SP 800-63B-4; 15 advised without MFA)'),
+  TESSERA_ARGON2_MEMORY_KIB: int(19_456, 1_048_576).default(19_456).describe('argon2id memory cost, KiB (≥ 19 MiB)'),
+  TESSERA_ARGON2_TIME_COST: int(2, 20).default(2).describe('argon2id iterations'),
+  TESSERA_ARGON2_PARALLELISM: int(1, 16).default(1).describe('argon2id lanes'),
+  TESSERA_RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(50).describe('requests per second per client IP on every route'),
+  TESSERA_LOGIN_LIMIT_PER_IP: int(1, 1_000_000).default(100).describe('login/MFA/reset/sign-up attempts per IP per 15 minutes'),
+  TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF: int(1, 100).default(5).describe('consecutive failures per (account, IP) before exponential backoff'),
+  TESSERA_ACCOUNT_FAILURES_PER_DAY: int(1, 1_000_000).default(100).describe('failed logins per account per day from all IPs before it is slowed down'),
+  TESSERA_TRAVEL_MIN_KM: int(0, 40_000).default(500).describe('impossible travel: distance floor after subtracting accuracy radii, km'),
+  TESSERA_TRAVEL_MAX_KMH: int(1, 100_000).default(1000).describe('impossible travel: implied speed above which a request is blocked, km/h'),
+  TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  issuer: string;
+  audience: string;
+  databaseUrl: string;
+  allowedOrigins: string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse and validate configuration from an environment-like record. Unknown variables are ignored. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const raw = parsed.data;
+  if (raw.TESSERA_SIGNING_ALG === 'HS256' && !raw.TESSERA_HS256_SECRET) {
+    throw new ConfigError('invalid configuration:\n  TESSERA_HS256_SECRET: required (≥ 32 bytes) when TESSERA_SIGNING_ALG=HS256');
+  }
+  const issuer = (raw.TESSERA_ISSUER ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '');
+  const origin = new URL(issuer).origin;
+  return {
+    ...raw,
+    issuer,
+    audience: raw.TESSERA_AUDIENCE ?? issuer,
+    databaseUrl: raw.TESSERA_DATABASE_URL ?? `sqlite:${raw.TESSERA_DATA_DIR.replace(/\/+$/, '')}/tessera.db`,
+    allowedOrigins: raw.TESSERA_ALLOWED_ORIGINS
+      ? raw.TESSERA_ALLOWED_ORIGINS.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean)
+      : [origin],
+  };
+}

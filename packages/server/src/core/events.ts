@@ -1,0 +1,63 @@
+import type { Clock } from './clock.js';
+import type { Store, EventRow } from '../store/types.js';
+
+export type SecurityEventType =
+  | 'account_created'
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'logout'
+  | 'session_revoked'
+  | 'sessions_revoked'
+  | 'refresh_token_reused'
+  | 'password_changed'
+  | 'password_reset_requested'
+  | 'password_reset_completed'
+  | 'password_reset_required'
+  | 'account_unlocked'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_failed'
+  | 'recovery_codes_regenerated'
+  | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'impossible_travel'
+  | 'session_anomaly'
+  | 'new_country'
+  | 'new_device'
+  | 'keys_rotated';
+
+/** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
+export class EventLog {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(ev: { type: SecurityEventType; userId?: string | null; sessionId?: string | null; ip?: string | null; data?: Record<string, unknown> }): Promise<number> {
+    return this.store.appendEvent({
+      type: ev.type,
+      userId: ev.userId ?? null,
+      sessionId: ev.sessionId ?? null,
+      ip: ev.ip ?? null,
+      data: ev.data ?? {},
+      createdAt: this.clock.now(),
+    });
+  }
+
+  list(q: { userId?: string; type?: string; limit?: number; beforeId?: number }): Promise<EventRow[]> {
+    return this.store.listEvents({ ...q, limit: Math.min(q.limit ?? 50, 200) });
+  }
+}
+
+export function eventToJson(e: EventRow): Record<string, unknown> {
+  return {
+    id: e.id,
+    type: e.type,
+    user_id: e.userId,
+    session_id: e.sessionId,
+    ip: e.ip,
+    data: e.data,
+    created_at: new Date(e.createdAt).toISOString(),
+  };
+}

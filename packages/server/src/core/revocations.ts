@@ -1,0 +1,63 @@
+import type { Clock } from './clock.js';
+import type { Store, RevocationRow } from '../store/types.js';
+import type { SharedState } from '../state/types.js';
+
+export const REVOCATION_CHANNEL = 'tessera:revocations';
+
+export interface RevocationItem {
+  cursor: number;
+  sid?: string;
+  sub?: string;
+  revoked_at: string;
+  until: string;
+}
+
+export function revocationToItem(r: RevocationRow): RevocationItem {
+  return {
+    cursor: r.cursor,
+    ...(r.sid ? { sid: r.sid } : {}),
+    ...(r.sub ? { sub: r.sub } : {}),
+    revoked_at: new Date(r.revokedAt).toISOString(),
+    until: new Date(r.until).toISOString(),
+  };
+}
+
+/**
+ * The cursor-ordered revocation feed. Every revocation is appended to the database (so a resource server
+ * that reconnects catches up with `since`) and published on the shared state, so every node pushes it to
+ * its connected SDKs at once. An entry matters only while tokens it covers can still be alive: `until` is
+ * the revocation time plus the access-token lifetime plus the verifiers' maximum clock leeway.
+ */
+export class RevocationFeed {
+  constructor(
+    private readonly store: Store,
+    private readonly state: SharedState,
+    private readonly clock: Clock,
+    private readonly accessTtlSec: number,
+  ) {}
+
+  async revokeSessions(sids: string[]): Promise<void> {
+    for (const sid of sids) await this.append({ sid, sub: null });
+  }
+
+  async revokeSubject(sub: string): Promise<void> {
+    await this.append({ sid: null, sub });
+  }
+
+  private async append(target: { sid: string | null; sub: string | null }): Promise<void> {
+    const now = this.clock.now();
+    const row = { ...target, revokedAt: now, until: now + (this.accessTtlSec + 60) * 1000 };
+    const cursor = await this.store.appendRevocation(row);
+    await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem({ cursor, ...row })));
+  }
+
+  async since(cursor: number, limit = 1000): Promise<{ cursor: number; items: RevocationItem[] }> {
+    const rows = await this.store.listRevocationsSince(cursor, limit);
+    const now = this.clock.now();
+    const items = rows.filter((r) => r.until > now).map(revocationToItem);
+    const last = rows.at(-1)?.cursor ?? Math.max(cursor, 0);
+    // An empty page still reports the head, so a fresh client starts from now instead of re-reading history.
+    const head = rows.length === 0 ? Math.max(last, await this.store.latestRevocationCursor()) : last;
+    return { cursor: head, items };
+  }
+}

@@ -1,0 +1,99 @@
+import type { Clock } from './clock.js';
+import { TesseraError } from './errors.js';
+import type { EventLog } from './events.js';
+import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
+import type { RequestContext, SessionService } from './sessions.js';
+import type { SessionRow, Store, UserRow } from '../store/types.js';
+import type { Mailer } from '../mail/types.js';
+import { formatPlace, newSignInMail, securityAlertMail } from '../mail/templates.js';
+
+/**
+ * Applies the pure risk engine (core/risk.ts) on login, refresh and resource-server reports, and carries
+ * out its verdict. A block means someone else probably holds the user's token or password: refuse the
+ * request, sign the user out everywhere, require a password reset (so a stolen password is not enough to
+ * come back), record the event and tell the user by mail.
+ */
+export class RiskService {
+  constructor(
+    private readonly store: Store,
+    private readonly sessions: SessionService,
+    private readonly events: EventLog,
+    private readonly mailer: Mailer,
+    private readonly clock: Clock,
+    private readonly cfg: RiskConfig & { issuer: string },
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  private observation(ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>, kind: RiskObservation['kind']): RiskObservation {
+    return { at: this.clock.now(), ip: ctx.ip, geo: ctx.geo, userAgent: ctx.userAgent, kind };
+  }
+
+  private static lastSeen(s: SessionRow, kind: RiskObservation['kind']): RiskObservation {
+    return { at: s.lastSeenAt, ip: s.ip, geo: s.geo, userAgent: s.userAgent, kind };
+  }
+
+  /** Before a password (or passkey) sign-in gets a session: compare with the user's recent sessions. */
+  async onLogin(user: UserRow, ctx: RequestContext): Promise<void> {
+    const history = (await this.store.listLiveSessions(user.id, this.clock.now())).map((s) => RiskService.lastSeen(s, 'login'));
+    const verdict = assessRisk(history, this.observation(ctx, 'login'), this.cfg);
+    await this.apply(verdict, user, null, ctx);
+  }
+
+  /** Before a refresh is granted (SessionService.refreshGuard). */
+  async onRefresh(session: SessionRow, ctx: RequestContext): Promise<void> {
+    const user = await this.store.getUserById(session.userId);
+    if (!user) return;
+    const verdict = assessRisk([RiskService.lastSeen(session, 'refresh')], this.observation(ctx, 'refresh'), this.cfg);
+    await this.apply(verdict, user, session, ctx);
+  }
+
+  /** A resource server saw this session's token used from `ctx`; returns the verdict it should follow. */
+  async onReport(session: SessionRow, ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>): Promise<RiskVerdict> {
+    const user = await this.store.getUserById(session.userId);
+    if (!user || session.revokedAt !== null) return { action: 'allow' };
+    const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg);
+    try {
+      await this.apply(verdict, user, session, { ...ctx, dpopJkt: undefined });
+    } catch (err) {
+      if (!(err instanceof TesseraError && err.code === 'session_revoked')) throw err;
+    }
+    return verdict;
+  }
+
+  private async apply(verdict: RiskVerdict, user: UserRow, session: SessionRow | null, ctx: RequestContext): Promise<void> {
+    if (verdict.action === 'allow') return;
+    const placeText = formatPlace(ctx.geo);
+    await this.events.record({
+      type: verdict.event,
+      userId: user.id,
+      sessionId: session?.id ?? null,
+      ip: ctx.ip,
+      data: { action: verdict.action, reason: verdict.reason, ...verdict.data, user_agent: ctx.userAgent },
+    });
+    if (verdict.action === 'alert') {
+      const fam = userAgentFamily(ctx.userAgent);
+      this.mail(user, newSignInMail({ place: placeText, at: this.clock.now(), ip: ctx.ip, device: fam ? `${fam.browser} on ${fam.os}` : null, sessionsLink: `${this.cfg.issuer}/account/sessions` }));
+      return;
+    }
+    await this.store.setPasswordResetRequired(user.id, true);
+    await this.sessions.revokeAll(user.id, verdict.event);
+    const fam = userAgentFamily(ctx.userAgent);
+    this.mail(
+      user,
+      securityAlertMail({
+        event: verdict.event === 'impossible_travel' ? 'impossible_travel' : 'session_anomaly',
+        place: placeText,
+        at: this.clock.now(),
+        ip: ctx.ip,
+        device: fam ? `${fam.browser} on ${fam.os}` : null,
+        resetLink: `${this.cfg.issuer}/forgot-password`,
+      }),
+    );
+    throw new TesseraError('session_revoked', { detail: 'Unusual activity: this session was signed out. Reset your password to sign in again.', reason: verdict.reason });
+  }
+
+  /** Mail is sent after the decision and never delays or fails the request; failures are logged. */
+  private mail(user: UserRow, m: { subject: string; text: string; html?: string }): void {
+    this.mailer.send({ to: user.email, ...m }).catch(this.onError);
+  }
+}

@@ -1,0 +1,89 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Tessera } from '../tessera.js';
+import { GEO_ATTRIBUTION } from '../geo/mmdb.js';
+import { makeClientIp } from './client-ip.js';
+import { HttpAuth } from './auth.js';
+import { errorHandler, problemBody, sendProblem } from './problem.js';
+import { TesseraError } from '../core/errors.js';
+import { loginRoutes } from './routes/login.js';
+import { accountRoutes } from './routes/account.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { revocationRoutes } from './routes/revocations.js';
+import { adminRoutes } from './routes/admin.js';
+import { opsRoutes } from './routes/ops.js';
+import { limitHooks } from './limits.js';
+import { riskRoutes } from './routes/risk.js';
+
+export interface AppOptions {
+  logger?: boolean;
+}
+
+export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const clientIp = makeClientIp(t.config.TESSERA_TRUST_PROXY);
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the generic parameters differ only in name.
+    loggerInstance: (opts.logger === false ? pino({ level: 'silent' }) : t.log) as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+  });
+  app.decorateRequest('auth', undefined);
+  app.decorateRequest('clientIp', '');
+  app.addHook('onRequest', async (request) => {
+    request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+  });
+
+  app.setErrorHandler(errorHandler);
+  const routes: Array<{ method: string; re: RegExp }> = [];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const re = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`);
+    for (const m of methods) routes.push({ method: m, re });
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.re.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      return sendProblem(reply, new TesseraError('method_not_allowed', { headers: { Allow: allowed.join(', ') } }));
+    }
+    return reply.code(404).type('application/problem+json').send(problemBody('not_found'));
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera',
+        version: '0.1.0',
+        description: `Authentication server: short-lived signed access tokens, rotating refresh tokens, MFA, revocation.\n\n${GEO_ATTRIBUTION}`,
+      },
+      servers: [{ url: t.config.issuer }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const auth = new HttpAuth(t);
+  limitHooks(app, t);
+  discoveryRoutes(app, t);
+  loginRoutes(app, t, auth);
+  accountRoutes(app, t, auth);
+  oauthRoutes(app, t);
+  revocationRoutes(app, t);
+  adminRoutes(app, t, auth);
+  riskRoutes(app, t);
+  opsRoutes(app, t);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, TesseraError, type ErrorCode } from '../core/errors.js';
+
+export const PROBLEM_TYPE_BASE = 'https://tessera.dev/problems/';
+
+export function problemBody(code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { status, title } = ERRORS[code];
+  return { type: `${PROBLEM_TYPE_BASE}${code}`, title, status, code, ...(detail ? { detail } : {}), ...extra };
+}
+
+export function sendProblem(reply: FastifyReply, err: TesseraError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
+  return reply.code(err.status).type('application/problem+json').send(problemBody(err.code, err.detail, err.extra));
+}
+
+/**
+ * Map anything thrown to RFC 9457 problem+json. Domain errors keep their code; Fastify's own errors (body
+ * too large, bad JSON, wrong content type, schema) map to stable codes; anything else is a bland 500 whose
+ * detail stays in the log — no stack, SQL, path or library message reaches a client.
+ */
+export function toTesseraError(err: unknown): TesseraError {
+  if (err instanceof TesseraError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
+  if (fe && typeof fe === 'object') {
+    if (fe.validation) {
+      return new TesseraError('invalid_request', { detail: validationDetail(fe), reason: fe.message });
+    }
+    switch (fe.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return new TesseraError('payload_too_large', { detail: 'The request body exceeds 64 KiB.' });
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return new TesseraError('unsupported_media_type', { detail: 'Send application/json.' });
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return new TesseraError('invalid_request', { detail: 'The JSON body is empty.' });
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return new TesseraError('invalid_request', { detail: 'The body is not valid JSON.' });
+    }
+    if (fe instanceof SyntaxError || fe.statusCode === 400) {
+      return new TesseraError('invalid_request', { detail: 'The request is malformed.', reason: fe.message });
+    }
+    if (fe.statusCode === 413) return new TesseraError('payload_too_large', { detail: 'The request body exceeds 64 KiB.' });
+    if (fe.statusCode === 415) return new TesseraError('unsupported_media_type');
+  }
+  return new TesseraError('server_error', { reason: err instanceof Error ? err.message : String(err) });
+}
+
+function validationDetail(fe: { validation?: unknown[]; validationContext?: string }): string {
+  const first = (fe.validation?.[0] ?? {}) as { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
+  const where = `${fe.validationContext ?? 'body'}${first.instancePath ?? ''}`;
+  if (first.keyword === 'additionalProperties') return `Unknown field "${String(first.params?.additionalProperty)}" in ${where}.`;
+  if (first.keyword === 'required') return `Missing field "${String(first.params?.missingProperty)}" in ${where}.`;
+  return `Invalid ${where}: ${first.message ?? 'does not match the schema'}.`;
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const te = toTesseraError(err);
+  if (te.status >= 500) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: te.code, reason: te.reason }, 'request refused');
+  return sendProblem(reply, te);
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { TesseraError } from '../../core/errors.js';
+import type { IssuedTokens, RequestContext } from '../../core/sessions.js';
+import type { Tessera } from '../../tessera.js';
+import type { HttpAuth } from '../auth.js';
+import { clearSessionCookies, setSessionCookies } from '../cookies.js';
+import { Email, Password, jsonSchema } from '../schema.js';
+
+const RegisterBody = z.strictObject({ email: Email, password: Password });
+const LoginBody = z.strictObject({ email: Email, password: Password, transport: z.enum(['bearer', 'cookie']).optional() });
+const TokenBody = z.strictObject({
+  grant_type: z.string().max(100),
+  refresh_token: z.string().max(512).optional(),
+  transport: z.enum(['bearer', 'cookie']).optional(),
+  client_id: z.string().max(200).optional(),
+  scope: z.string().max(1000).optional(),
+});
+
+/** Send issued tokens in the transport the client chose: JSON for API clients, httpOnly cookies for browsers. */
+export function sendTokens(t: Tessera, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
+  void reply.header('Cache-Control', 'no-store');
+  if (transport === 'cookie') {
+    setSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE, {
+      accessToken: tokens.accessToken,
+      accessTtlSec: t.config.TESSERA_ACCESS_TTL,
+      refreshToken: tokens.refreshToken,
+      refreshTtlSec: t.config.TESSERA_REFRESH_TTL,
+      csrf: auth.csrf.issue(tokens.sessionId),
+    });
+    // No token in the body: script on the page (or an XSS payload) never sees one.
+    return reply.send({ expires_in: tokens.expiresIn, session_id: tokens.sessionId });
+  }
+  return reply.send({
+    access_token: tokens.accessToken,
+    token_type: tokens.tokenType,
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    session_id: tokens.sessionId,
+  });
+}
+
+export async function loginContext(auth: HttpAuth, request: FastifyRequest, transport: 'bearer' | 'cookie'): Promise<RequestContext> {
+  if (transport === 'cookie') auth.checkOrigin(request); // login CSRF: a foreign page must not sign a victim into the attacker's account
+  const jkt = await auth.dpop(request);
+  if (jkt && transport === 'cookie') throw new TesseraError('invalid_request', { detail: 'DPoP binding is for the bearer transport.' });
+  return auth.context(request, jkt);
+}
+
+export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
+  app.post('/v1/accounts', { schema: { tags: ['accounts'], body: jsonSchema(RegisterBody) }, config: { limit: 'signup' } }, async (request, reply) => {
+    const body = request.body as z.infer<typeof RegisterBody>;
+    const user = await t.accounts.register(body, { ip: request.clientIp });
+    return reply.code(201).send({ id: user.id, email: user.email });
+  });
+
+  app.post('/v1/login', { schema: { tags: ['login'], body: jsonSchema(LoginBody) } }, async (request, reply) => {
+    const body = request.body as z.infer<typeof LoginBody>;
+    const transport = body.transport ?? 'bearer';
+    const ctx = await loginContext(auth, request, transport);
+    const result = await t.accounts.login({ email: body.email, password: body.password, ctx, transport });
+    if (result.kind === 'mfa') {
+      return reply.header('Cache-Control', 'no-store').send({ mfa_required: true, mfa_token: result.mfaToken, methods: result.methods });
+    }
+    return sendTokens(t, auth, reply, result.tokens, transport);
+  });
+
+  app.post('/v1/token', { schema: { tags: ['login'], body: jsonSchema(TokenBody) } }, async (request, reply) => {
+    const body = request.body as z.infer<typeof TokenBody>;
+    if (body.grant_type !== 'refresh_token') throw new TesseraError('unsupported_grant_type');
+    const cookieToken = request.cookies[auth.names.refresh];
+    const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
+    const presented = body.refresh_token ?? cookieToken;
+    if (!presented) throw new TesseraError('invalid_request', { detail: 'refresh_token is required.' });
+    const sid = await sessionOfRefresh(t, presented);
+    if (fromCookie) {
+      // The refresh cookie rides along on any request to /v1/token, so it needs the session-bound CSRF header.
+      if (!sid) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
+      auth.checkCsrf(request, sid);
+    }
+    const bound = sid ? ((await t.store.getSession(sid))?.dpopJkt ?? undefined) : undefined;
+    const jkt = await auth.dpop(request, undefined, bound);
+    const tokens = await t.sessions.refresh(presented, auth.context(request, jkt));
+    return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
+  });
+
+  app.post('/v1/logout', { schema: { tags: ['login'] }, preHandler: auth.required }, async (request, reply) => {
+    const a = request.auth!;
+    await t.sessions.revoke(a.session.id, 'logout');
+    await t.events.record({ type: 'logout', userId: a.user.id, sessionId: a.session.id, ip: request.clientIp });
+    clearSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE);
+    return reply.code(204).send();
+  });
+}
+
+async function sessionOfRefresh(t: Tessera, token: string): Promise<string | undefined> {
+  const id = token.split('.')[0];
+  if (!id) return undefined;
+  return (await t.store.getRefreshToken(id))?.sessionId;
+}

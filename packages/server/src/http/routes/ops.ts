@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Tessera } from '../../tessera.js';
+import { problemBody } from '../problem.js';
+
+export function opsRoutes(app: FastifyInstance, t: Tessera): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
+  const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const latency = new Histogram({ name: 'tessera_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [registry], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', { schema: { tags: ['operations'] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['operations'] } }, async (request, reply) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    for (const [name, ping] of [['database', () => t.store.ping()], ['state', () => t.state.ping()]] as const) {
+      try {
+        await ping();
+        checks[name] = 'ok';
+      } catch (err) {
+        ok = false;
+        checks[name] = 'unreachable';
+        request.log.warn({ err, check: name }, 'readiness check failed');
+      }
+    }
+    if (!ok) return reply.code(503).type('application/problem+json').send(problemBody('service_unavailable', undefined, { checks }));
+    return { status: 'ready', checks };
+  });
+  app.get('/metrics', { schema: { tags: ['operations'] } }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
