@@ -1,0 +1,136 @@
+/** Row factories and backends for the store conformance suite (test/store.test.ts). */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { openKyselyStore } from '../../src/store/connect.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
+import type { MfaChallengeRow, PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../src/store/types.js';
+import { PG_URL, hasPostgres } from './services.js';
+
+export const T0 = Date.UTC(2026, 0, 1);
+export const HOUR = 3_600_000;
+
+export const uid = (p: string): string => `${p}_${randomUUID().replaceAll('-', '')}`;
+
+export function user(over: Partial<UserRow> = {}): UserRow {
+  const id = uid('usr');
+  return { id, email: `${id}@example.test`, passwordHash: '$argon2id$x', isAdmin: false, passwordResetRequired: false, createdAt: T0, ...over };
+}
+
+export function session(userId: string, over: Partial<SessionRow> = {}): SessionRow {
+  return {
+    id: uid('ses'),
+    userId,
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 24 * HOUR,
+    ip: '203.0.113.5',
+    geo: { country: 'GB', city: 'London', lat: 51.5, lon: -0.12, accuracyKm: 20 },
+    userAgent: 'vitest',
+    amr: ['pwd', 'otp', 'mfa'],
+    authTime: T0,
+    dpopJkt: null,
+    transport: 'bearer',
+    revokedAt: null,
+    revokeReason: null,
+    ...over,
+  };
+}
+
+export function refresh(sessionId: string, over: Partial<RefreshTokenRow> = {}): RefreshTokenRow {
+  return {
+    id: uid('rt'),
+    sessionId,
+    secretHash: uid('h'),
+    parentId: null,
+    createdAt: T0,
+    expiresAt: T0 + 24 * HOUR,
+    usedAt: null,
+    usedBy: null,
+    successorId: null,
+    successorSealed: null,
+    ...over,
+  };
+}
+
+export function reset(userId: string, over: Partial<PasswordResetRow> = {}): PasswordResetRow {
+  return { id: uid('pr'), userId, secretHash: uid('h'), createdAt: T0, expiresAt: T0 + HOUR, usedAt: null, ...over };
+}
+
+export function challenge(userId: string | null, over: Partial<MfaChallengeRow> = {}): MfaChallengeRow {
+  return {
+    id: uid('mfa'),
+    userId,
+    secretHash: uid('h'),
+    kind: 'mfa',
+    challenge: null,
+    failures: 0,
+    createdAt: T0,
+    expiresAt: T0 + 5 * 60_000,
+    usedAt: null,
+    context: { ip: '203.0.113.5', transport: 'cookie' },
+    ...over,
+  };
+}
+
+export interface Backend {
+  name: string;
+  skip: boolean;
+  /** a fresh, unmigrated store on its own database (file, memory or PostgreSQL schema) */
+  open(): Promise<KyselyStore>;
+  /** removes what open() created (temp folder, PostgreSQL schemas) */
+  cleanup(): Promise<void>;
+}
+
+export function sqliteFileBackend(): Backend {
+  const dirs: string[] = [];
+  return {
+    name: 'sqlite (file)',
+    skip: false,
+    async open() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-store-'));
+      dirs.push(dir);
+      return openKyselyStore(`sqlite:${dir}/nested/folder/tessera.db`);
+    },
+    async cleanup() {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sqliteMemoryBackend(): Backend {
+  return { name: 'sqlite (:memory:)', skip: false, open: () => openKyselyStore('sqlite::memory:'), cleanup: async () => undefined };
+}
+
+/** a unique schema per open(), all dropped by cleanup() */
+export function postgresBackend(): Backend {
+  const schemas: string[] = [];
+  return {
+    name: 'postgres',
+    skip: !hasPostgres,
+    async open() {
+      const schema = freshPgSchema();
+      schemas.push(schema);
+      return openKyselyStore(PG_URL, { pgSchema: schema });
+    },
+    async cleanup() {
+      await dropPgSchemas(schemas);
+    },
+  };
+}
+
+export function freshPgSchema(): string {
+  return `t_store_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}
+
+export async function dropPgSchemas(schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const admin = await openKyselyStore(PG_URL);
+  try {
+    for (const s of schemas) await sql`drop schema if exists ${sql.id(s)} cascade`.execute(admin.db);
+  } finally {
+    await admin.close();
+  }
+}
