@@ -1,0 +1,192 @@
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { parseIp } from '../http/client-ip.js';
+import type { SharedState } from '../state/types.js';
+import { TesseraError } from './errors.js';
+
+/**
+ * Brute-force and flood limits, storage-agnostic over SharedState limiters (one counter across all nodes).
+ * Policy after the OWASP Authentication cheat sheet and rate-limiter-flexible's "login endpoint protection":
+ * a per-IP attempt cap, per-(account, IP) exponential backoff, and a per-account daily failure cap that
+ * spares addresses the user has signed in from — so no single attacker can lock a victim out.
+ */
+
+export type RateLimitHeaders = Record<string, string>;
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** draft-ietf-httpapi-ratelimit-headers fields plus Retry-After when refused; all whole seconds. */
+export function rateLimitHeaders(limit: number, remaining: number, msBeforeReset: number, refused: boolean): RateLimitHeaders {
+  const reset = String(seconds(msBeforeReset));
+  const headers: RateLimitHeaders = {
+    'RateLimit-Limit': String(limit),
+    'RateLimit-Remaining': String(Math.max(0, remaining)),
+    'RateLimit-Reset': reset,
+  };
+  if (refused) headers['Retry-After'] = reset;
+  return headers;
+}
+
+export function rateLimited(limit: number, msBeforeReset: number, reason: string): TesseraError {
+  return new TesseraError('rate_limited', { reason, headers: rateLimitHeaders(limit, 0, msBeforeReset, true) });
+}
+
+/** A key with no expiry reports -1 ms; treat it as one window of the limiter. */
+function msLeft(limiter: RateLimiterAbstract, res: RateLimiterRes): number {
+  return res.msBeforeNext >= 0 ? res.msBeforeNext : limiter.duration * 1000;
+}
+
+/**
+ * Consumes `points` for `key`; on success returns the RateLimit-* headers, otherwise throws
+ * TesseraError('rate_limited') with Retry-After. Store failures (no insurance limiter) propagate as errors.
+ */
+export async function limitOrThrow(limiter: RateLimiterAbstract, key: string, points = 1): Promise<{ headers: RateLimitHeaders }> {
+  try {
+    const res = await limiter.consume(key, points);
+    return { headers: rateLimitHeaders(limiter.points, res.remainingPoints, msLeft(limiter, res), false) };
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw rateLimited(limiter.points, msLeft(limiter, err), `limit ${limiter.keyPrefix}`);
+    throw err;
+  }
+}
+
+/**
+ * The rate-limit key of an address. IPv6 is keyed by its /64: one subscriber routinely holds a whole /64,
+ * so per-address counting would hand an attacker 2^64 fresh budgets.
+ */
+export function ipKey(ip: string): string {
+  const addr = parseIp(ip);
+  if (!addr) return ip;
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const parts = addr.toByteArray().slice(0, 8);
+  const hex = [0, 2, 4, 6].map((i) => (((parts[i] ?? 0) << 8) | (parts[i + 1] ?? 0)).toString(16));
+  return `${hex.join(':')}::/64`;
+}
+
+/** Requests per second per client IP, on every route. */
+export class RequestLimiter {
+  private readonly limiter: RateLimiterAbstract;
+  constructor(state: SharedState, perSecond: number) {
+    this.limiter = state.limiter({ keyPrefix: 'req', points: perSecond, durationSec: 1 });
+  }
+  consume(ip: string): Promise<{ headers: RateLimitHeaders }> {
+    return limitOrThrow(this.limiter, ipKey(ip));
+  }
+}
+
+export interface LoginGuardConfig {
+  /** attempts (successful or not) per IP per 15 minutes: stops stuffing many accounts from one address */
+  perIpPer15Min: number;
+  /** attempts per (account, IP) since the last success before exponential backoff starts */
+  failuresBeforeBackoff: number;
+  /** failures per account per day (all IPs) before it is closed to addresses it never signed in from */
+  accountFailuresPerDay: number;
+  /** failed logins per IP per day (optional second, slower cap) */
+  ipFailuresPerDay?: number;
+  /** longest backoff, seconds (default 3600) */
+  maxBackoffSec?: number;
+}
+
+export interface LoginKey {
+  ip: string;
+  /** the already-normalised email */
+  account: string;
+}
+
+const DAY = 86_400;
+/** under 2^31 ms: the in-memory store expires keys with setTimeout, which wraps longer delays to 1 ms */
+const KNOWN_SEC = 20 * DAY;
+
+export class LoginGuard {
+  private readonly attempts: RateLimiterAbstract;
+  private readonly ipFailures: RateLimiterAbstract | undefined;
+  private readonly pairAttempts: RateLimiterAbstract;
+  private readonly backoff: RateLimiterAbstract;
+  private readonly accountFailures: RateLimiterAbstract;
+  private readonly known: RateLimiterAbstract;
+  private readonly epochs: RateLimiterAbstract;
+  private readonly maxBackoffSec: number;
+
+  constructor(state: SharedState, private readonly cfg: LoginGuardConfig) {
+    if (cfg.failuresBeforeBackoff < 1 || cfg.perIpPer15Min < 1 || cfg.accountFailuresPerDay < 1) {
+      throw new TypeError('LoginGuard: limits must be at least 1');
+    }
+    this.maxBackoffSec = cfg.maxBackoffSec ?? 3600;
+    this.attempts = state.limiter({ keyPrefix: 'login:ip', points: cfg.perIpPer15Min, durationSec: 900 });
+    this.ipFailures = cfg.ipFailuresPerDay
+      ? state.limiter({ keyPrefix: 'login:ipfail', points: cfg.ipFailuresPerDay, durationSec: DAY })
+      : undefined;
+    this.pairAttempts = state.limiter({ keyPrefix: 'login:pair', points: 1_000_000_000, durationSec: DAY });
+    this.backoff = state.limiter({ keyPrefix: 'login:backoff', points: 1, durationSec: this.maxBackoffSec });
+    this.accountFailures = state.limiter({ keyPrefix: 'login:acctfail', points: cfg.accountFailuresPerDay, durationSec: DAY });
+    this.known = state.limiter({ keyPrefix: 'login:known', points: 1, durationSec: KNOWN_SEC });
+    // bumped by unlock(): per-(account, IP) keys embed it, so an unlock clears every IP's backoff at once
+    this.epochs = state.limiter({ keyPrefix: 'login:epoch', points: 1_000_000_000, durationSec: 2 * DAY });
+  }
+
+  private async pairKey(ip: string, account: string): Promise<string> {
+    const epoch = (await this.epochs.get(account))?.consumedPoints ?? 0;
+    return `${epoch}/${ip} ${account}`;
+  }
+
+  /**
+   * Call before verifying the password; counts the attempt. Throws TesseraError('rate_limited') with
+   * Retry-After and RateLimit-* headers when any limit refuses it.
+   */
+  async check(key: LoginKey): Promise<void> {
+    const ip = ipKey(key.ip);
+    const { account } = key;
+    const [pk, acct, known, ipFail] = await Promise.all([
+      this.pairKey(ip, account),
+      this.accountFailures.get(account),
+      this.known.get(`${ip} ${account}`),
+      this.ipFailures?.get(ip) ?? Promise.resolve(null),
+    ]);
+    if (this.ipFailures && ipFail && ipFail.consumedPoints >= this.ipFailures.points) {
+      throw rateLimited(this.ipFailures.points, msLeft(this.ipFailures, ipFail), 'ip daily failure cap');
+    }
+    if (acct && acct.consumedPoints >= this.cfg.accountFailuresPerDay && !known) {
+      throw rateLimited(this.cfg.accountFailuresPerDay, msLeft(this.accountFailures, acct), 'account daily failure cap');
+    }
+    await limitOrThrow(this.attempts, ip);
+
+    // Counted before the password is checked, so a concurrent burst cannot slip past the backoff: each
+    // attempt gets its own number, and past the free ones only the first in each backoff window proceeds
+    // (windows of 1 s, 2 s, 4 s … up to maxBackoffSec). Success resets the count.
+    const n = (await this.pairAttempts.penalty(pk)).consumedPoints;
+    const over = n - this.cfg.failuresBeforeBackoff;
+    if (over <= 0) return;
+    const windowSec = Math.min(2 ** Math.min(over - 1, 30), this.maxBackoffSec);
+    try {
+      await this.backoff.consume(pk, 1, { customDuration: windowSec });
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        // hammering during a backoff window doubles it (up to the cap) instead of waiting it out
+        const ms = Math.max(windowSec * 1000, msLeft(this.backoff, err));
+        await this.backoff.block(pk, Math.ceil(ms / 1000));
+        throw rateLimited(this.cfg.failuresBeforeBackoff, ms, 'account+ip backoff');
+      }
+      throw err;
+    }
+  }
+
+  async recordFailure(key: LoginKey): Promise<void> {
+    const ip = ipKey(key.ip);
+    await Promise.all([this.accountFailures.penalty(key.account), this.ipFailures?.penalty(ip)]);
+  }
+
+  /** A correct password: the (account, IP) pair starts afresh and the address becomes known for 20 days. */
+  async recordSuccess(key: LoginKey): Promise<void> {
+    const ip = ipKey(key.ip);
+    const pk = await this.pairKey(ip, key.account);
+    await Promise.all([
+      this.pairAttempts.delete(pk),
+      this.backoff.delete(pk),
+      this.known.set(`${ip} ${key.account}`, 1, KNOWN_SEC),
+    ]);
+  }
+
+  /** Administrator unlock: clears the account's daily cap and every (account, IP) backoff. */
+  async unlock(account: string): Promise<void> {
+    await Promise.all([this.epochs.penalty(account), this.accountFailures.delete(account)]);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Mail bodies: plain text plus simple HTML. Every interpolated value is HTML-escaped (a city name, a user
+ * agent or an address comes from the request and could otherwise inject markup or a phishing link).
+ * Subjects never carry the link or code, so the outbox log line stays free of secrets.
+ */
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const PRODUCT = 'Tessera';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+export function formatTime(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function formatPlace(geo: { city: string | null; country: string | null } | null | undefined): string | null {
+  const parts = [geo?.city, geo?.country].filter((p): p is string => !!p);
+  return parts.length ? parts.join(', ') : null;
+}
+
+type Line = string | { link: string; label: string } | { code: string };
+
+function render(subject: string, lines: Line[]): RenderedMail {
+  const text = lines
+    .map((l) => (typeof l === 'string' ? l : 'link' in l ? l.link : l.code))
+    .join('\n\n');
+  const body = lines
+    .map((l) => {
+      if (typeof l === 'string') return `<p>${escapeHtml(l).replace(/\n/g, '<br>')}</p>`;
+      if ('link' in l) return `<p><a href="${escapeHtml(l.link)}">${escapeHtml(l.label)}</a></p><p style="font-size:12px;color:#555">${escapeHtml(l.link)}</p>`;
+      return `<p style="font-size:24px;letter-spacing:4px;font-family:monospace"><strong>${escapeHtml(l.code)}</strong></p>`;
+    })
+    .join('\n');
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;max-width:560px">\n${body}\n</body></html>\n`;
+  return { subject, text: `${text}\n`, html };
+}
+
+/** Only http(s) links go into a mail: a `javascript:` URL must never become a button. */
+function safeLink(link: string): string {
+  const u = new URL(link);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError('mail: link must be http(s)');
+  return u.href;
+}
+
+export function passwordResetMail(p: { link: string; expiresInMinutes: number }): RenderedMail {
+  return render(`Reset your ${PRODUCT} password`, [
+    `Someone (hopefully you) asked to reset the password of your ${PRODUCT} account.`,
+    { link: safeLink(p.link), label: 'Choose a new password' },
+    `The link works once and expires in ${p.expiresInMinutes} minutes. If you did not ask for it, ignore this message: your password has not changed.`,
+  ]);
+}
+
+export function securityAlertMail(p: {
+  event: 'impossible_travel' | 'session_anomaly';
+  place: string | null;
+  at: number;
+  ip: string | null;
+  device?: string | null;
+  resetLink?: string;
+}): RenderedMail {
+  const where = [p.place, p.ip ? `IP ${p.ip}` : null].filter(Boolean).join(', ') || 'an unknown place';
+  const what =
+    p.event === 'impossible_travel'
+      ? `Your ${PRODUCT} account was used from ${where} at ${formatTime(p.at)}, too far from where it had just been used for one person to travel.`
+      : `One of your ${PRODUCT} sessions was used at ${formatTime(p.at)} from a different browser or device${p.device ? ` (${p.device})` : ''}, from ${where}.`;
+  return render(`Security alert: your ${PRODUCT} sessions were signed out`, [
+    what,
+    'To protect you, we signed out your sessions and you must reset your password before signing in again.',
+    ...(p.resetLink ? [{ link: safeLink(p.resetLink), label: 'Reset your password' }] : []),
+    'If this was not you, someone may know your password: choose a new one you use nowhere else and turn on two-factor authentication.',
+  ]);
+}
+
+export function newSignInMail(p: { place: string | null; at: number; ip: string | null; device: string | null; sessionsLink?: string }): RenderedMail {
+  const details = [
+    `When: ${formatTime(p.at)}`,
+    `Where: ${p.place ?? 'unknown'}${p.ip ? ` (IP ${p.ip})` : ''}`,
+    `Device: ${p.device ?? 'unknown'}`,
+  ].join('\n');
+  return render(`New sign-in to your ${PRODUCT} account`, [
+    `Your ${PRODUCT} account was just signed in to from a new device.`,
+    details,
+    'If this was you, there is nothing to do. If not, sign out that session and change your password.',
+    ...(p.sessionsLink ? [{ link: safeLink(p.sessionsLink), label: 'Review your sessions' }] : []),
+  ]);
+}
+
+export function emailOtpMail(p: { code: string; expiresInMinutes: number }): RenderedMail {
+  return render(`Your ${PRODUCT} sign-in code`, [
+    'Your sign-in code is:',
+    { code: p.code },
+    `It expires in ${p.expiresInMinutes} minutes. Never share it: ${PRODUCT} staff will never ask for it.`,
+  ]);
+}
