@@ -1,0 +1,92 @@
+import { TesseraTokenError, verifyAccessTokenJwt, type AccessTokenClaims } from '@tessera/sdk';
+import * as jose from 'jose';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { randomId } from './crypto.js';
+import { TesseraError } from './errors.js';
+import type { KeyManager } from './keys.js';
+
+export type { AccessTokenClaims };
+
+export interface AccessTokenInput {
+  sub: string;
+  sid: string;
+  /** when the user authenticated, epoch ms */
+  authTime: number;
+  amr: string[];
+  roles: string[];
+  scope?: string;
+  /** DPoP key thumbprint (RFC 9449): the token is then sender-constrained */
+  jkt?: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresIn: number;
+  jti: string;
+  /** epoch seconds */
+  exp: number;
+}
+
+export interface TokenServiceOptions {
+  issuer: string;
+  audience: string;
+  accessTtlSec: number;
+  clock?: Clock;
+}
+
+/** Issues RFC 9068 access tokens and verifies them for the server's own protected routes. */
+export class TokenService {
+  readonly #keys: KeyManager;
+  readonly #opts: TokenServiceOptions;
+  readonly #clock: Clock;
+
+  constructor(keys: KeyManager, opts: TokenServiceOptions) {
+    this.#keys = keys;
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  async issueAccessToken(input: AccessTokenInput): Promise<IssuedAccessToken> {
+    const { kid, alg, key } = this.#keys.signingKey();
+    const iat = Math.floor(this.#clock.now() / 1000);
+    const exp = iat + this.#opts.accessTtlSec;
+    const jti = randomId();
+    const claims: jose.JWTPayload = {
+      iss: this.#opts.issuer,
+      sub: input.sub,
+      aud: this.#opts.audience,
+      exp,
+      iat,
+      jti,
+      sid: input.sid,
+      auth_time: Math.floor(input.authTime / 1000),
+      amr: input.amr,
+      roles: input.roles,
+      ...(input.scope !== undefined ? { scope: input.scope } : {}),
+      ...(input.jkt !== undefined ? { cnf: { jkt: input.jkt } } : {}),
+    };
+    const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: 'at+jwt', kid }).sign(key);
+    return { token, expiresIn: this.#opts.accessTtlSec, jti, exp };
+  }
+
+  /**
+   * The same verifier resource servers use (the SDK), with the configured algorithm as the only one allowed:
+   * the token's own `alg` never chooses how it is checked.
+   */
+  async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    try {
+      const { claims } = await verifyAccessTokenJwt(token, this.#keys.getVerificationKey, {
+        issuer: this.#opts.issuer,
+        audience: this.#opts.audience,
+        algorithms: [this.#keys.alg],
+        now: () => this.#clock.now(),
+      });
+      return claims;
+    } catch (err) {
+      if (err instanceof TesseraTokenError) throw new TesseraError('invalid_token', { reason: `${err.code}: ${err.reason}` });
+      // Fail closed: whatever else went wrong, this token is not accepted.
+      throw new TesseraError('invalid_token', { reason: `verification failed: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+}
