@@ -110,7 +110,13 @@ export class SessionService {
     }
     const session = await this.store.getSession(row.sessionId);
     const now = this.clock.now();
-    if (!session || session.revokedAt !== null) throw new TesseraError('invalid_grant', { reason: 'session revoked' });
+    if (!session) throw new TesseraError('invalid_grant', { reason: 'session gone' });
+    if (session.revokedAt !== null) {
+      // A consumed token of an already revoked family is still a replay: say so, so clients can tell theft
+      // from expiry.
+      if (row.usedAt !== null) throw new TesseraError('refresh_token_reused', { reason: 'replay of a revoked family' });
+      throw new TesseraError('invalid_grant', { reason: 'session revoked' });
+    }
     if (now >= session.expiresAt || now >= row.expiresAt) throw new TesseraError('invalid_grant', { reason: 'session expired' });
     if (now - session.lastSeenAt > this.cfg.idleTtlSec * 1000) {
       await this.revoke(session.id, 'idle_timeout');
@@ -220,7 +226,7 @@ export class SessionService {
     return {
       accessToken,
       tokenType: session.dpopJkt ? 'DPoP' : 'Bearer',
-      expiresIn: Math.max(0, Math.floor(accessExp - this.clock.now() / 1000)),
+      expiresIn: Math.max(0, accessExp - Math.floor(this.clock.now() / 1000)),
       refreshToken,
       sessionId: session.id,
     };

@@ -10,7 +10,7 @@ export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   return s;
 }
 
-export const Email = z.string().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/u, 'an email address');
+export const Email = z.string().min(3).max(320).regex(/^\s*[^\s@]+@[^\s@]+\s*$/u, 'an email address'); // trimmed before use
 export const Password = z.string().min(1).max(4096);
 
 export const Problem = z.object({

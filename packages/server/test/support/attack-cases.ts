@@ -20,6 +20,9 @@ export interface AttackContext {
   audience: string;
   /** the verifier's clock, epoch seconds */
   nowSec: number;
+  /** a real user and live session, so that over HTTP the control token is accepted end to end */
+  sub?: string;
+  sid?: string;
 }
 
 export interface AttackCase {
@@ -56,12 +59,12 @@ export function compact(headerJson: string, payloadJson: string, signAs: { alg: 
 export function validClaims(ctx: AttackContext): Record<string, unknown> {
   return {
     iss: ctx.issuer,
-    sub: 'user-1',
+    sub: ctx.sub ?? 'user-1',
     aud: ctx.audience,
     exp: ctx.nowSec + 300,
     iat: ctx.nowSec,
     jti: 'jti-1',
-    sid: 'sid-1',
+    sid: ctx.sid ?? 'sid-1',
     auth_time: ctx.nowSec - 10,
     amr: ['pwd'],
     roles: [],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import { buildApp } from '../../src/http/app.js';
@@ -33,7 +34,7 @@ export async function freePort(): Promise<number> {
 
 export type DbKind = 'sqlite' | 'postgres';
 
-export async function startServer(opts: { db?: DbKind; env?: Record<string, string>; clock?: Clock; mailer?: Mailer; dataDir?: string; pgSchema?: string } = {}): Promise<TestServer> {
+export async function startServer(opts: { db?: DbKind; env?: Record<string, string>; clock?: Clock; mailer?: Mailer; dataDir?: string; pgSchema?: string; log?: Logger; logger?: boolean } = {}): Promise<TestServer> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tessera-test-')));
   const db = opts.db ?? 'sqlite';
@@ -54,8 +55,9 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.mailer ? { mailer: opts.mailer } : {}),
     ...(pgSchema ? { pgSchema } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
-  const app = await buildApp(t, { logger: false });
+  const app = await buildApp(t, { logger: opts.logger ?? false });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     url: `http://127.0.0.1:${port}`,
