@@ -11,12 +11,13 @@ import { EventLog } from './core/events.js';
 import { loadKeyEncryptionKey } from './core/kek.js';
 import { KeyManager } from './core/keys.js';
 import { LoginGuard } from './core/limits.js';
+import { createMfa, type Mfa } from './core/mfa/index.js';
 import { PasswordHasher } from './core/passwords.js';
 import { RiskService } from './core/risk-service.js';
 import { RevocationFeed } from './core/revocations.js';
 import { SessionService } from './core/sessions.js';
 import { TokenService } from './core/tokens.js';
-import { openGeoLocator, type GeoLocator } from './geo/mmdb.js';
+import { nullGeoLocator, openGeoLocator, type GeoLocator } from './geo/mmdb.js';
 import { openMailer } from './mail/connect.js';
 import type { Mailer } from './mail/types.js';
 import { openState } from './state/connect.js';
@@ -24,7 +25,7 @@ import type { SharedState } from './state/types.js';
 import { openStore } from './store/connect.js';
 import type { Store } from './store/types.js';
 import { pino, type Logger } from 'pino';
-import { LOG_REDACT } from './http/log.js';
+import { LOG_OPTIONS } from './http/log.js';
 
 export interface Tessera {
   config: Config;
@@ -46,6 +47,7 @@ export interface Tessera {
   guard: LoginGuard;
   risk: RiskService;
   log: Logger;
+  mfa: Mfa;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export interface TesseraOverrides {
 
 export async function createTessera(config: Config, overrides: TesseraOverrides = {}): Promise<Tessera> {
   const clock = overrides.clock ?? systemClock;
-  const log = overrides.log ?? pino({ level: config.TESSERA_LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+  const log = overrides.log ?? pino({ level: config.TESSERA_LOG_LEVEL, ...LOG_OPTIONS });
   const store = await openStore(config.databaseUrl, overrides.pgSchema ? { pgSchema: overrides.pgSchema } : {});
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
@@ -108,7 +110,10 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       accountFailuresPerDay: config.TESSERA_ACCOUNT_FAILURES_PER_DAY,
     });
     accounts.guard = guard;
-    const geo = await openGeoLocator(config.TESSERA_GEOIP_DB);
+    // also sets accounts.secondFactor
+    const mfa = createMfa({ store, state, box, clock, events, accounts, mailer, issuer: config.issuer, allowedOrigins: config.allowedOrigins });
+    // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
+    const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const risk = new RiskService(store, sessions, events, mailer, clock, {
       minKm: config.TESSERA_TRAVEL_MIN_KM,
       maxKmh: config.TESSERA_TRAVEL_MAX_KMH,
@@ -117,7 +122,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     sessions.refreshGuard = (session, ctx) => risk.onRefresh(session, ctx);
     accounts.loginCheck = (user, ctx) => risk.onLogin(user, ctx);
     return {
-      config, clock, store, state, box, macKey, keys, tokens, events, feed, sessions, accounts, hasher, mailer, geo, guard, risk, log,
+      config, clock, store, state, box, macKey, keys, tokens, events, feed, sessions, accounts, hasher, mailer, geo, guard, risk, log, mfa,
       async close() {
         for (const c of closers.reverse()) await c().catch(() => undefined);
       },

@@ -25,7 +25,7 @@ for (const alg of ['EdDSA', 'ES256', 'HS256'] as const) {
       ctx = {
         alg,
         kid,
-        key: key as AttackContext['key'],
+        key: key,
         issuer: s.t.config.issuer,
         audience: s.t.config.audience,
         nowSec: Math.floor(Date.now() / 1000),

@@ -12,13 +12,13 @@ interface Cookie {
 function parseSetCookie(h: Headers): Cookie[] {
   return h.getSetCookie().map((line) => {
     const [pair, ...rest] = line.split(';').map((x) => x.trim());
-    const eq = pair!.indexOf('=');
+    const eq = pair.indexOf('=');
     const attrs = new Map<string, string | true>();
     for (const a of rest) {
       const i = a.indexOf('=');
       attrs.set((i > 0 ? a.slice(0, i) : a).toLowerCase(), i > 0 ? a.slice(i + 1) : true);
     }
-    return { name: pair!.slice(0, eq), value: decodeURIComponent(pair!.slice(eq + 1)), attrs };
+    return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attrs };
   });
 }
 

@@ -76,18 +76,18 @@ for (const db of ['sqlite', 'postgres'] as DbKind[]) {
       await http(s.url, 'POST', '/v1/accounts', { json: { email: 'multi@example.com', password: PASSWORD } });
       const logins = await Promise.all([1, 2, 3].map((i) => http(s.url, 'POST', '/v1/login', { json: { email: 'multi@example.com', password: PASSWORD }, headers: { 'user-agent': `device-${i}` } })));
       const [a, b, c] = logins.map((l) => `Bearer ${l.body.access_token}`);
-      const list = await http(s.url, 'GET', '/v1/sessions', { headers: { authorization: a! } });
+      const list = await http(s.url, 'GET', '/v1/sessions', { headers: { authorization: a } });
       expect(list.body).toHaveLength(3);
       expect(list.body.filter((x: { current: boolean }) => x.current)).toHaveLength(1);
       expect(list.body[0]).toMatchObject({ ip: '127.0.0.1', location: { city: null, country: null }, amr: ['pwd'] });
-      const del = await http(s.url, 'DELETE', `/v1/sessions/${logins[1]!.body.session_id}`, { headers: { authorization: a! } });
+      const del = await http(s.url, 'DELETE', `/v1/sessions/${logins[1].body.session_id}`, { headers: { authorization: a } });
       expect(del.status).toBe(204);
-      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: b! } })).status).toBe(401);
-      expect((await http(s.url, 'DELETE', '/v1/sessions?keep=current', { headers: { authorization: a! } })).status).toBe(204);
-      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: c! } })).status).toBe(401);
-      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: a! } })).status).toBe(200);
-      expect((await http(s.url, 'DELETE', '/v1/sessions', { headers: { authorization: a! } })).status).toBe(204);
-      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: a! } })).status).toBe(401);
+      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: b } })).status).toBe(401);
+      expect((await http(s.url, 'DELETE', '/v1/sessions?keep=current', { headers: { authorization: a } })).status).toBe(204);
+      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: c } })).status).toBe(401);
+      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: a } })).status).toBe(200);
+      expect((await http(s.url, 'DELETE', '/v1/sessions', { headers: { authorization: a } })).status).toBe(204);
+      expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: a } })).status).toBe(401);
     });
   });
 }

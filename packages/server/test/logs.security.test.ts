@@ -24,7 +24,7 @@ describe('logs carry no secrets', () => {
     await http(s.url, 'POST', '/v1/login', { json: { email: 'logs@example.com', password: 'wrong password here' } });
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'logs@example.com', password } });
     const cookieLogin = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'logs@example.com', password, transport: 'cookie' }) });
-    const cookies = cookieLogin.headers.getSetCookie().map((c) => c.split(';')[0]!);
+    const cookies = cookieLogin.headers.getSetCookie().map((c) => c.split(';')[0]);
     await http(s.url, 'GET', '/v1/me', { headers: { authorization: `Bearer ${login.body.access_token}` } });
     await http(s.url, 'GET', '/v1/me', { headers: { cookie: cookies.join('; ') } });
     const refreshed = await http(s.url, 'POST', '/v1/token', { form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token } });
@@ -34,7 +34,7 @@ describe('logs carry no secrets', () => {
 
     const all = lines.join('\n');
     expect(lines.length).toBeGreaterThan(10);
-    const secrets = [password, 'wrong password here', login.body.access_token, login.body.refresh_token, refreshed.body.access_token, 'secret-reset-token-value', ...cookies.map((c) => c.split('=')[1]!)];
+    const secrets = [password, 'wrong password here', login.body.access_token, login.body.refresh_token, refreshed.body.access_token, 'secret-reset-token-value', ...cookies.map((c) => c.split('=')[1])];
     for (const secret of secrets) expect(all, `leaked ${secret.slice(0, 12)}…`).not.toContain(secret);
   });
 });

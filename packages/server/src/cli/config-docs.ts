@@ -6,7 +6,7 @@ export function renderConfigDocs(): string {
   const rows = Object.entries(configSchema.shape).map(([name, schema]) => {
     const s = schema as z.ZodType;
     const parsed = s.safeParse(undefined);
-    const def = parsed.success && parsed.data !== undefined ? `\`${String(parsed.data)}\`` : '—';
+    const def = parsed.success && parsed.data !== undefined ? `\`${JSON.stringify(parsed.data).replace(/^"|"$/g, "")}\`` : "—";
     return `| \`${name}\` | ${def} | ${(s.description ?? '').replace(/\|/g, '\\|')} |`;
   });
   return [

@@ -26,7 +26,7 @@ export function parseArgv(argv: string[]): { words: string[]; flags: Map<string,
   const env: Record<string, string> = {};
   const known = new Set(Object.keys(configSchema.shape));
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (!a.startsWith('--')) {
       words.push(a);
       continue;
@@ -35,12 +35,12 @@ export function parseArgv(argv: string[]): { words: string[]; flags: Map<string,
     const rawName = eq > 0 ? a.slice(2, eq) : a.slice(2);
     const envName = rawName.toUpperCase().replace(/-/g, '_');
     let value: string | true = eq > 0 ? a.slice(eq + 1) : true;
-    if (value === true && known.has(envName) && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
+    if (value === true && known.has(envName) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i]!;
     if (known.has(envName)) {
       if (value === true) throw new ConfigError(`--${rawName} needs a value`);
       env[envName] = value;
     } else {
-      if (value === true && ['email', 'name'].includes(rawName) && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
+      if (value === true && ['email', 'name'].includes(rawName) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i]!;
       flags.set(rawName, value);
     }
   }

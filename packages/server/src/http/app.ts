@@ -17,9 +17,13 @@ import { oauthRoutes } from './routes/oauth.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { adminRoutes } from './routes/admin.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { opsRoutes } from './routes/ops.js';
 import { limitHooks } from './limits.js';
 import { riskRoutes } from './routes/risk.js';
+import { pagesRoutes } from '../pages/routes.js';
+
+const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
 
 export interface AppOptions {
   logger?: boolean;
@@ -27,16 +31,16 @@ export interface AppOptions {
 
 export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<FastifyInstance> {
   const clientIp = makeClientIp(t.config.TESSERA_TRUST_PROXY);
+  // Typed as Fastify's logger interface so the instance keeps Fastify's default generic parameters.
+  const logger: FastifyBaseLogger = opts.logger === false ? pino({ level: 'silent' }) : t.log;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; the generic parameters differ only in name.
-    loggerInstance: (opts.logger === false ? pino({ level: 'silent' }) : t.log) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: 64 * 1024,
     trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
   });
-  app.decorateRequest('auth', undefined);
+  app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
@@ -60,6 +64,14 @@ export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<Fasti
 
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // JSON only, except where RFC 6749/7009/7662 require form bodies: anything else is 415, not a guess.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('preValidation', async (request) => {
+    const type = request.headers['content-type'];
+    if (type?.startsWith('application/x-www-form-urlencoded') && !FORM_ROUTES.test(request.url)) {
+      throw new TesseraError('unsupported_media_type', { detail: 'Send application/json.' });
+    }
+  });
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(swagger, {
     openapi: {
@@ -79,11 +91,13 @@ export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<Fasti
   discoveryRoutes(app, t);
   loginRoutes(app, t, auth);
   accountRoutes(app, t, auth);
+  mfaRoutes(app, t, auth);
   oauthRoutes(app, t);
   revocationRoutes(app, t);
   adminRoutes(app, t, auth);
   riskRoutes(app, t);
   opsRoutes(app, t);
+  await pagesRoutes(app, t, auth);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

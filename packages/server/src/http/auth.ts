@@ -15,7 +15,8 @@ export interface AuthContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    auth: AuthContext | undefined;
+    /** the signed-in caller (named apart from @tessera/sdk's `request.auth` claims) */
+    principal: AuthContext | undefined;
     clientIp: string;
   }
 }
@@ -94,7 +95,7 @@ export class HttpAuth {
       const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
       if (!m) throw new TesseraError('invalid_token', { reason: 'malformed Authorization header' });
       token = m[2];
-      via = m[1]!.toLowerCase() === 'dpop' ? 'dpop' : 'bearer';
+      via = m[1].toLowerCase() === 'dpop' ? 'dpop' : 'bearer';
     } else {
       token = request.cookies[this.names.access];
       via = 'cookie';
@@ -121,13 +122,13 @@ export class HttpAuth {
 
   /** preHandler for protected routes */
   readonly required = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    request.auth = await this.authenticate(request);
+    request.principal = await this.authenticate(request);
   };
 
   readonly admin = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const auth = await this.authenticate(request);
     if (!auth.user.isAdmin) throw new TesseraError('forbidden', { reason: 'not an admin' });
-    request.auth = auth;
+    request.principal = auth;
   };
 
   /** Step-up: sensitive changes need a sign-in within the last 5 minutes. */
@@ -139,6 +140,6 @@ export class HttpAuth {
 }
 
 export function authOf(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw new TesseraError('invalid_token', { reason: 'route without auth preHandler' });
-  return request.auth;
+  if (!request.principal) throw new TesseraError('invalid_token', { reason: 'route without auth preHandler' });
+  return request.principal;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import type { IssuedTokens, RequestContext } from '../../core/sessions.js';
 import type { Tessera } from '../../tessera.js';
-import type { HttpAuth } from '../auth.js';
+import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies, setSessionCookies } from '../cookies.js';
 import { Email, Password, jsonSchema } from '../schema.js';
 
@@ -85,7 +85,7 @@ export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
   });
 
   app.post('/v1/logout', { schema: { tags: ['login'] }, preHandler: auth.required }, async (request, reply) => {
-    const a = request.auth!;
+    const a = authOf(request);
     await t.sessions.revoke(a.session.id, 'logout');
     await t.events.record({ type: 'logout', userId: a.user.id, sessionId: a.session.id, ip: request.clientIp });
     clearSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE);

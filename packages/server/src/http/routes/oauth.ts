@@ -18,7 +18,7 @@ export async function authenticateClient(t: Tessera, request: FastifyRequest): P
   const header = request.headers.authorization;
   const m = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header) : null;
   if (!m) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const id = decodeURIComponent(decoded.slice(0, colon));
   const secret = decodeURIComponent(decoded.slice(colon + 1));

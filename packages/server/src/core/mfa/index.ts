@@ -1,0 +1,49 @@
+import type { AccountService } from '../accounts.js';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto.js';
+import type { EventLog } from '../events.js';
+import type { Mailer } from '../../mail/types.js';
+import type { SharedState } from '../../state/types.js';
+import type { Store } from '../../store/types.js';
+import { MfaLogin, type MfaOptions } from './login.js';
+import { MfaManager } from './manage.js';
+import { RecoveryCodeService } from './recovery.js';
+import { TotpService } from './totp.js';
+import { WebauthnService, webauthnConfig } from './webauthn.js';
+
+export { MfaLogin, type MfaOptions, type MfaMethod, type CodeMethod, type MfaLoginResult } from './login.js';
+export { MfaManager, type Actor } from './manage.js';
+export { RecoveryCodeService } from './recovery.js';
+export { TotpService, type TotpEnrolment } from './totp.js';
+export { WebauthnService, webauthnConfig, type WebauthnConfig } from './webauthn.js';
+export { LoggingSmsSender, type SmsSender } from './sms.js';
+
+export interface Mfa {
+  login: MfaLogin;
+  manage: MfaManager;
+  totp: TotpService;
+  recovery: RecoveryCodeService;
+  webauthn: WebauthnService;
+}
+
+export interface MfaDeps {
+  store: Store;
+  state: SharedState;
+  box: SecretBox;
+  clock: Clock;
+  events: EventLog;
+  accounts: AccountService;
+  mailer: Mailer;
+  issuer: string;
+  allowedOrigins: string[];
+}
+
+/** Wires the MFA services and plugs the second factor into the password sign-in. */
+export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
+  const totp = new TotpService(d.store, d.state, d.box, d.clock);
+  const recovery = new RecoveryCodeService(d.store, d.clock);
+  const webauthn = new WebauthnService(d.store, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
+  const login = new MfaLogin({ store: d.store, state: d.state, clock: d.clock, events: d.events, accounts: d.accounts, mailer: d.mailer, totp, recovery, webauthn }, options);
+  d.accounts.secondFactor = login;
+  return { login, manage: new MfaManager(d.events, totp, recovery, webauthn), totp, recovery, webauthn };
+}

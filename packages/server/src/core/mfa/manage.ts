@@ -1,0 +1,86 @@
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { TesseraError } from '../errors.js';
+import type { EventLog } from '../events.js';
+import type { UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { RecoveryCodeService } from './recovery.js';
+import type { TotpEnrolment, TotpService } from './totp.js';
+import type { WebauthnService } from './webauthn.js';
+
+/** who asked, for the audit log */
+export interface Actor {
+  ip: string;
+  sessionId: string;
+}
+
+/**
+ * Enrolment and removal of second factors by a signed-in user (the HTTP layer enforces the recent sign-in).
+ * Recovery codes exist only while a factor does: they are issued with the first one and dropped with the last.
+ */
+export class MfaManager {
+  constructor(
+    private readonly events: EventLog,
+    private readonly totp: TotpService,
+    private readonly recovery: RecoveryCodeService,
+    private readonly webauthn: WebauthnService,
+  ) {}
+
+  startTotp(user: UserRow): Promise<TotpEnrolment> {
+    return this.totp.enrol(user);
+  }
+
+  async confirmTotp(user: UserRow, code: string, by: Actor): Promise<string[]> {
+    const r = await this.totp.confirm(user, code);
+    if (!r.ok) {
+      if (r.reason === 'not_enrolled') throw new TesseraError('conflict', { detail: 'Start the authenticator app set-up first (POST /v1/mfa/totp).' });
+      await this.events.record({ type: 'mfa_failed', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'totp', reason: r.reason, step: 'enrolment' } });
+      throw new TesseraError('invalid_code', { reason: `totp enrolment: ${r.reason}` });
+    }
+    const codes = await this.recovery.regenerate(user.id);
+    await this.events.record({ type: 'mfa_enrolled', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'totp' } });
+    return codes;
+  }
+
+  async removeTotp(user: UserRow, by: Actor): Promise<void> {
+    if (!(await this.totp.remove(user.id))) throw new TesseraError('not_found');
+    await this.events.record({ type: 'mfa_removed', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'totp' } });
+    await this.dropCodesIfNoFactor(user.id);
+  }
+
+  passkeyOptions(user: UserRow): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.webauthn.registrationOptions(user);
+  }
+
+  /** Registers a passkey; the first factor of an account also gets the recovery codes (else a lost key locks it out). */
+  async addPasskey(user: UserRow, response: unknown, name: string, by: Actor): Promise<{ credential: WebauthnCredentialRow; recoveryCodes: string[] | null }> {
+    const credential = await this.webauthn.register(user, response, name);
+    await this.events.record({ type: 'passkey_added', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { credential_id: credential.id, name } });
+    const recoveryCodes = (await this.recovery.count(user.id)) === 0 ? await this.recovery.regenerate(user.id) : null;
+    return { credential, recoveryCodes };
+  }
+
+  listPasskeys(user: UserRow): Promise<WebauthnCredentialRow[]> {
+    return this.webauthn.list(user.id);
+  }
+
+  async removePasskey(user: UserRow, id: string, by: Actor): Promise<void> {
+    // Another user's credential id answers like an unknown one.
+    if (!(await this.webauthn.remove(user.id, id))) throw new TesseraError('not_found');
+    await this.events.record({ type: 'passkey_removed', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { credential_id: id } });
+    await this.dropCodesIfNoFactor(user.id);
+  }
+
+  async regenerateRecoveryCodes(user: UserRow, by: Actor): Promise<string[]> {
+    if (!(await this.hasFactor(user.id))) throw new TesseraError('conflict', { detail: 'Set up an authenticator app or a passkey first.' });
+    const codes = await this.recovery.regenerate(user.id);
+    await this.events.record({ type: 'recovery_codes_regenerated', userId: user.id, sessionId: by.sessionId, ip: by.ip });
+    return codes;
+  }
+
+  private async hasFactor(userId: string): Promise<boolean> {
+    return (await this.totp.isEnrolled(userId)) || (await this.webauthn.list(userId)).length > 0;
+  }
+
+  private async dropCodesIfNoFactor(userId: string): Promise<void> {
+    if (!(await this.hasFactor(userId))) await this.recovery.remove(userId);
+  }
+}
