@@ -83,6 +83,13 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     if (!overrides.oneShot) {
       keys.start();
       closers.push(async () => keys.stop());
+      // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
+      const sweep = setInterval(() => {
+        const now = clock.now();
+        Promise.all([store.pruneExpired(now - 3_600_000), store.pruneRevocations(now)]).catch((err: unknown) => log.warn({ err }, 'housekeeping failed'));
+      }, 10 * 60_000);
+      sweep.unref();
+      closers.push(async () => clearInterval(sweep));
     }
     const tokens = new TokenService(keys, { issuer: config.issuer, audience: config.audience, accessTtlSec: config.TESSERA_ACCESS_TTL, clock });
     const events = new EventLog(store, clock);
@@ -111,7 +118,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     });
     accounts.guard = guard;
     // also sets accounts.secondFactor
-    const mfa = createMfa({ store, state, box, clock, events, accounts, mailer, issuer: config.issuer, allowedOrigins: config.allowedOrigins });
+    const mfa = createMfa({ store, state, box, clock, events, accounts, mailer, issuer: config.issuer, allowedOrigins: config.allowedOrigins }, { emailOtp: config.TESSERA_MFA_EMAIL_OTP });
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const risk = new RiskService(store, sessions, events, mailer, clock, {

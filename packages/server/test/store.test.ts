@@ -285,6 +285,23 @@ for (const backend of backends) {
       });
     });
 
+    describe('housekeeping', () => {
+      it('pruneExpired deletes only expired challenges and reset links', async () => {
+        const userId = await newUser();
+        const expired = challenge(userId, { expiresAt: T0 - 1 });
+        const live = challenge(userId, { expiresAt: T0 + HOUR });
+        const oldReset = reset(userId, { expiresAt: T0 - 1 });
+        const liveReset = reset(userId, { expiresAt: T0 + HOUR });
+        for (const c of [expired, live]) await store.insertMfaChallenge(c);
+        for (const r of [oldReset, liveReset]) await store.insertPasswordReset(r);
+        expect(await store.pruneExpired(T0)).toBeGreaterThanOrEqual(2);
+        expect(await store.getMfaChallenge(expired.id)).toBeUndefined();
+        expect(await store.getPasswordReset(oldReset.id)).toBeUndefined();
+        expect(await store.getMfaChallenge(live.id)).toBeDefined();
+        expect(await store.getPasswordReset(liveReset.id)).toBeDefined();
+      });
+    });
+
     describe('password resets', () => {
       it('consumes once, never after expiry', async () => {
         const userId = await newUser();

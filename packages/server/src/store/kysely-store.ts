@@ -281,6 +281,12 @@ export class KyselyStore implements Store {
   }
 
   /** deletes entries with until < untilBefore, except the newest one so the latest cursor never goes back */
+  async pruneExpired(before: number): Promise<number> {
+    const a = await this.db.deleteFrom('mfa_challenges').where('expires_at', '<', before).executeTakeFirst();
+    const b = await this.db.deleteFrom('password_resets').where('expires_at', '<', before).executeTakeFirst();
+    return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+  }
+
   async pruneRevocations(untilBefore: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockRevocations(trx);

@@ -236,4 +236,7 @@ export interface Store {
   consumeMfaChallenge(id: string, now: number): Promise<MfaChallengeRow | undefined>;
   /** guarded increment; returns the new failure count */
   incrementMfaFailures(id: string): Promise<number>;
+
+  /** housekeeping: deletes MFA challenges and password resets that expired before `before`; returns how many */
+  pruneExpired(before: number): Promise<number>;
 }
