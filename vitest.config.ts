@@ -8,6 +8,6 @@ export default defineConfig({
     // Integration suites start real servers on real ports and share PostgreSQL/Redis; run files one at a time
     // on this 2-core machine so timing assertions are not skewed by neighbours.
     fileParallelism: false,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
