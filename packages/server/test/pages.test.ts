@@ -26,7 +26,7 @@ describe('pages', () => {
   const login = async (email: string) => {
     const res = await s.app.inject({ method: 'POST', url: '/v1/login', payload: { email, password: PASSWORD, transport: 'cookie' } });
     expect(res.statusCode).toBe(200);
-    lastSid = (res.json() as { session_id: string }).session_id;
+    lastSid = res.json<{ session_id: string }>().session_id;
     return res.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
   };
 

@@ -127,6 +127,7 @@ describe('helpers', () => {
     expect(userAgentFamily(CHROME_WIN_120)).toEqual({ browser: 'Chrome', os: 'Windows' });
     expect(userAgentFamily(SAFARI_MAC)).toEqual({ browser: 'Safari', os: 'macOS' });
     expect(userAgentFamily('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91')).toEqual({ browser: 'Edge', os: 'Windows' });
+    expect(userAgentFamily('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36')).toEqual({ browser: 'Chrome', os: 'Linux' });
     expect(userAgentFamily('Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1')).toEqual({ browser: 'Chrome', os: 'iOS' });
     expect(userAgentFamily('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36')).toEqual({ browser: 'Chrome', os: 'Android' });
     expect(userAgentFamily('curl/8.5.0')).toEqual({ browser: 'curl', os: 'other' });

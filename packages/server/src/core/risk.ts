@@ -81,7 +81,7 @@ export function userAgentFamily(ua: string | null): { browser: string; os: strin
     : /\b(?:OPR|Opera)\//.test(ua) ? 'Opera'
     : /\bSamsungBrowser\//.test(ua) ? 'Samsung Internet'
     : /\b(?:Firefox|FxiOS)\//.test(ua) ? 'Firefox'
-    : /\b(?:Chrome|Chromium|CriOS)\//.test(ua) ? 'Chrome'
+    : /\b(?:Headless)?(?:Chrome|Chromium|CriOS)\//.test(ua) ? 'Chrome'
     : /\bVersion\/[\d.]+.*\bSafari\//.test(ua) ? 'Safari'
     : (/^([A-Za-z][\w.-]*)\//.exec(ua.trim())?.[1] ?? 'other').toLowerCase();
   const os =

@@ -1,0 +1,262 @@
+/**
+ * Behaviour of the server-rendered pages: forms and buttons talk to the JSON API with fetch (cookie
+ * transport) through tessera-client.js; errors from problem+json land in the form's aria-live status.
+ */
+import { api, onSignedOut, refresh, signedIn, signOut, start } from './tessera-client.js';
+import * as webauthn from './webauthn.js';
+
+const page = document.body.dataset.page;
+const signedInPage = document.body.dataset.expiresIn !== undefined;
+
+const METHOD_LABELS = { totp: 'Authenticator app code', recovery_code: 'Recovery code', email_otp: 'Code sent by email' };
+// Only our own pages: `next` must never send a freshly signed-in user to another site (open redirect).
+const NEXT_OK = /^\/(account(\/sessions|\/events)?|admin)(\?[\w=&%.@+-]*)?$/;
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const statusOf = (root) => (root.matches?.('[data-status]') ? root : $('[data-status]', root) ?? $('[data-status]'));
+
+/** Show a message (text only; never markup) in the nearest live region, optionally followed by a link. */
+function say(root, message, kind = 'error', link) {
+  const el = statusOf(root);
+  if (!el) return;
+  el.className = `status ${kind}`;
+  el.replaceChildren(document.createTextNode(message));
+  if (link) {
+    const a = document.createElement('a');
+    a.href = link.href;
+    a.textContent = link.label;
+    el.append(' ', a);
+  }
+}
+
+function problem(res) {
+  if (res.body && typeof res.body === 'object') return res.body.detail || res.body.title || `Request failed (${res.status}).`;
+  return `Request failed (${res.status}).`;
+}
+
+function sayProblem(root, res) {
+  if (res.body?.code === 'reauthentication_required') {
+    return say(root, problem(res), 'error', { href: `/sign-in?next=${encodeURIComponent(location.pathname)}`, label: 'Sign in again' });
+  }
+  return say(root, problem(res));
+}
+
+const fields = (form) => Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v)]));
+const nextUrl = () => {
+  const n = new URLSearchParams(location.search).get('next');
+  return n && NEXT_OK.test(n) ? n : '/account';
+};
+
+function finishSignIn(body) {
+  signedIn({ expiresIn: body.expires_in });
+  location.assign(nextUrl());
+}
+
+/** Disable a control while its request runs, so a double click sends one request. */
+async function busy(control, fn) {
+  const buttons = control instanceof HTMLFormElement ? [...control.querySelectorAll('button')] : [control];
+  for (const b of buttons) b.disabled = true;
+  try {
+    await fn();
+  } catch (err) {
+    say(control.closest('form, section, .card, main') ?? control, err?.name === 'NotAllowedError' ? 'The passkey prompt was cancelled.' : 'Network error: please try again.');
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+// ---- sign-in ---------------------------------------------------------------------------------------
+let mfaToken;
+
+async function afterLogin(form, res) {
+  if (res.ok && res.body?.mfa_required) return secondStep(res.body);
+  if (res.ok) return finishSignIn(res.body);
+  if (res.body?.code === 'password_reset_required') {
+    const notice = $('[data-reset-notice]');
+    if (notice) {
+      notice.hidden = false;
+      notice.setAttribute('tabindex', '-1');
+      notice.focus();
+    }
+  }
+  return say(form, problem(res));
+}
+
+function secondStep(body) {
+  mfaToken = body.mfa_token;
+  const form = $('[data-form="mfa"]');
+  const select = $('select[name="method"]', form);
+  const codeMethods = body.methods.filter((m) => m in METHOD_LABELS);
+  select.replaceChildren(...codeMethods.map((m) => new Option(METHOD_LABELS[m], m)));
+  for (const el of [select.closest('.field'), $('input[name="code"]', form).closest('.field'), $('button[type="submit"]', form)]) el.hidden = codeMethods.length === 0;
+  $('[data-action="mfa-passkey"]', form).hidden = !body.methods.includes('webauthn') || !webauthn.supported();
+  $('[data-action="mfa-email"]', form).hidden = !body.methods.includes('email_otp');
+  $('[data-form="sign-in"]').hidden = true;
+  $('.passkey-only')?.setAttribute('hidden', '');
+  form.hidden = false;
+  $('h2', form).focus();
+}
+
+async function passkeySignIn(button, withToken) {
+  const root = button.closest('form, .card');
+  const options = await api('POST', '/v1/login/webauthn/options', withToken ? { mfa_token: mfaToken } : {});
+  if (!options.ok) return sayProblem(root, options);
+  const response = await webauthn.get(options.body);
+  const res = await api('POST', '/v1/login/webauthn', withToken ? { mfa_token: mfaToken, response } : { response, transport: 'cookie' });
+  return res.ok ? finishSignIn(res.body) : sayProblem(root, res);
+}
+
+// ---- account: MFA ----------------------------------------------------------------------------------
+function showRecoveryCodes(codes) {
+  const box = $('[data-recovery-codes]');
+  $('[data-codes]', box).replaceChildren(...codes.map((c) => Object.assign(document.createElement('li'), { textContent: c })));
+  box.hidden = false;
+  box.focus();
+}
+
+/** The QR code is our server's SVG (attributes only, no style): parsed as SVG, scripts and handlers dropped. */
+function insertQr(container, svgText) {
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.nodeName !== 'svg') return;
+  for (const el of [svg, ...svg.querySelectorAll('*')]) {
+    if (el.nodeName === 'script' || el.nodeName === 'foreignObject') el.remove();
+    else for (const a of [...el.attributes]) if (/^on|^style$|href$/i.test(a.name)) el.removeAttribute(a.name);
+  }
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'QR code for your authenticator app');
+  container.replaceChildren(document.importNode(svg, true));
+}
+
+// ---- handlers -----------------------------------------------------------------------------------------
+const FORMS = {
+  'sign-in': async (form, f) => afterLogin(form, await api('POST', '/v1/login', { email: f.email, password: f.password, transport: 'cookie' })),
+  mfa: async (form, f) => {
+    const res = await api('POST', '/v1/login/mfa', { mfa_token: mfaToken, method: f.method, code: f.code.replace(/\s+/g, '') });
+    return res.ok ? finishSignIn(res.body) : sayProblem(form, res);
+  },
+  'sign-up': async (form, f) => {
+    const res = await api('POST', '/v1/accounts', { email: f.email, password: f.password });
+    if (!res.ok) return say(form, problem(res));
+    return afterLogin(form, await api('POST', '/v1/login', { email: f.email, password: f.password, transport: 'cookie' }));
+  },
+  'forgot-password': async (form, f) => {
+    const res = await api('POST', '/v1/password/forgot', { email: f.email });
+    return res.ok ? say(form, res.body?.detail ?? 'Check your email.', 'ok') : say(form, problem(res));
+  },
+  'reset-password': async (form, f) => {
+    const res = await api('POST', '/v1/password/reset', { token: f.token, new_password: f.new_password });
+    if (!res.ok) return say(form, problem(res));
+    form.reset();
+    return say(form, 'Your password is changed and every session was signed out.', 'ok', { href: '/sign-in', label: 'Sign in' });
+  },
+  'change-password': async (form, f) => {
+    const res = await api('POST', '/v1/password/change', { current_password: f.current_password, new_password: f.new_password });
+    if (!res.ok) return sayProblem(form, res);
+    form.reset();
+    return say(form, 'Password changed. Your other sessions were signed out.', 'ok');
+  },
+  'verify-totp': async (form, f) => {
+    const res = await api('POST', '/v1/mfa/totp/verify', { code: f.code.replace(/\s+/g, '') });
+    if (!res.ok) return sayProblem(form, res);
+    $('[data-totp-enrol]').hidden = true;
+    say($('[data-mfa]'), 'The authenticator app is on.', 'ok');
+    return showRecoveryCodes(res.body.recovery_codes);
+  },
+  'add-passkey': async (form, f) => {
+    const options = await api('POST', '/v1/mfa/webauthn/options');
+    if (!options.ok) return sayProblem(form, options);
+    const response = await webauthn.create(options.body);
+    const res = await api('POST', '/v1/mfa/webauthn', { response, name: f.name || 'Passkey' });
+    if (!res.ok) return sayProblem(form, res);
+    if (res.body.recovery_codes) return showRecoveryCodes(res.body.recovery_codes);
+    return location.reload();
+  },
+};
+
+const reloadOr = (root) => (res) => (res.ok ? location.reload() : sayProblem(root, res));
+
+const ACTIONS = {
+  'sign-out': async () => {
+    await signOut();
+    location.assign('/sign-in');
+  },
+  'passkey-sign-in': (b) => passkeySignIn(b, false),
+  'mfa-passkey': (b) => passkeySignIn(b, true),
+  'mfa-email': async (b) => {
+    const res = await api('POST', '/v1/login/mfa/email', { mfa_token: mfaToken });
+    if (!res.ok) return sayProblem(b.form, res);
+    $('select[name="method"]').value = 'email_otp';
+    return say(b.form, 'A code is on its way to your email.', 'ok');
+  },
+  'start-totp': async (b) => {
+    const section = b.closest('section');
+    const res = await api('POST', '/v1/mfa/totp');
+    if (!res.ok) return sayProblem(section, res);
+    const panel = $('[data-totp-enrol]');
+    insertQr($('[data-qr]', panel), res.body.qr_svg);
+    $('[data-totp-secret]', panel).textContent = res.body.secret;
+    panel.hidden = false;
+    b.hidden = true;
+    return $('input[name="code"]', panel).focus();
+  },
+  'remove-totp': async (b) => reloadOr(b.closest('section'))(await api('DELETE', '/v1/mfa/totp')),
+  'new-recovery-codes': async (b) => {
+    const res = await api('POST', '/v1/mfa/recovery-codes');
+    return res.ok ? showRecoveryCodes(res.body.recovery_codes) : sayProblem(b.closest('section'), res);
+  },
+  'remove-passkey': async (b) => reloadOr(b.closest('section'))(await api('DELETE', `/v1/mfa/webauthn/${encodeURIComponent(b.dataset.id)}`)),
+  'revoke-session': async (b) => {
+    const item = b.closest('[data-session-id]');
+    const res = await api('DELETE', `/v1/sessions/${encodeURIComponent(b.dataset.id)}`);
+    if (!res.ok) return sayProblem(document.body, res);
+    if (item.classList.contains('current')) return location.assign('/sign-in');
+    item.remove();
+    return say(document.body, 'Signed out that session.', 'ok');
+  },
+  'revoke-others': async () => reloadOr(document.body)(await api('DELETE', '/v1/sessions?keep=current')),
+  'revoke-all': async () => {
+    const res = await api('DELETE', '/v1/sessions');
+    return res.ok ? location.assign('/sign-in') : sayProblem(document.body, res);
+  },
+};
+
+document.addEventListener('submit', (e) => {
+  const form = e.target;
+  const handler = FORMS[form.dataset?.form];
+  if (!handler) return;
+  e.preventDefault();
+  void busy(form, () => handler(form, fields(form)));
+});
+
+document.addEventListener('click', (e) => {
+  const button = e.target.closest?.('button[data-action], button[data-admin-action]');
+  if (!button) return;
+  if (button.dataset.adminAction) {
+    const root = button.closest('section');
+    const path = `/v1/admin/users/${encodeURIComponent(button.dataset.userId)}/${button.dataset.adminAction}`;
+    void busy(button, async () => reloadOr(root)(await api('POST', path)));
+    return;
+  }
+  const action = ACTIONS[button.dataset.action];
+  if (action) void busy(button, () => action(button));
+});
+
+// ---- start-up ---------------------------------------------------------------------------------------
+if (page === 'resume') {
+  // One try only: coming back here after a successful refresh means the cookies did not stick.
+  if (location.hash === '#resumed') location.replace('/sign-in');
+  else {
+    void refresh().then((ok) => {
+      if (!ok) return location.replace(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`);
+      location.hash = 'resumed';
+      return location.reload();
+    });
+  }
+} else if (signedInPage) {
+  if (location.hash === '#resumed') history.replaceState(null, '', location.pathname + location.search);
+  start({ expiresIn: Number(document.body.dataset.expiresIn) });
+  onSignedOut(() => location.assign('/sign-in'));
+}
+if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
+if (page === 'sign-in' && !webauthn.supported()) $('.passkey-only')?.setAttribute('hidden', '');

@@ -1,0 +1,91 @@
+import { html } from './html.js';
+import { field, layout, status } from './layout.js';
+
+// Forms post to nowhere useful without script (405), never GET: a password must not end up in a URL.
+export function signInPage(): string {
+  return layout({
+    title: 'Sign in',
+    page: 'sign-in',
+    body: html`
+<div class="notice warn" data-reset-notice hidden>
+  <p><strong>Your password must be reset.</strong> We noticed unusual activity on your account and signed it out everywhere.
+  <a href="/forgot-password">Reset your password</a> to sign in again.</p>
+</div>
+<form data-form="sign-in" method="post" class="card">
+  ${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'username webauthn' })}
+  ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+  <button type="submit">Sign in</button>
+  ${status()}
+</form>
+<form data-form="mfa" method="post" class="card" hidden>
+  <h2 tabindex="-1">Second step</h2>
+  <p>Confirm it is you with one of your second factors.</p>
+  <div class="field"><label for="method">Method</label><select id="method" name="method"></select></div>
+  ${field({ name: 'code', label: 'Code', autocomplete: 'one-time-code', inputmode: 'numeric' })}
+  <button type="submit">Verify</button>
+  <button type="button" class="secondary" data-action="mfa-email" hidden>Email me a code</button>
+  <button type="button" class="secondary" data-action="mfa-passkey" hidden>Use a passkey</button>
+  ${status()}
+</form>
+<div class="card passkey-only">
+  <button type="button" class="secondary" data-action="passkey-sign-in">Sign in with a passkey</button>
+  ${status()}
+</div>
+<p><a href="/forgot-password">Forgot your password?</a> · <a href="/sign-up">Create an account</a></p>`,
+  });
+}
+
+export function signUpPage(): string {
+  return layout({
+    title: 'Create an account',
+    page: 'sign-up',
+    body: html`
+<form data-form="sign-up" method="post" class="card">
+  ${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'username' })}
+  ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: 'At least 8 characters; a long passphrase is best. Common passwords are refused.' })}
+  <button type="submit">Create account</button>
+  ${status()}
+</form>
+<p>Already have an account? <a href="/sign-in">Sign in</a></p>`,
+  });
+}
+
+export function forgotPasswordPage(): string {
+  return layout({
+    title: 'Forgot your password?',
+    page: 'forgot-password',
+    body: html`
+<form data-form="forgot-password" method="post" class="card">
+  <p>Enter your email and we will send you a link to choose a new password.</p>
+  ${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'username' })}
+  <button type="submit">Send reset link</button>
+  ${status()}
+</form>
+<p><a href="/sign-in">Back to sign in</a></p>`,
+  });
+}
+
+export function resetPasswordPage(token: string): string {
+  return layout({
+    title: 'Choose a new password',
+    page: 'reset-password',
+    body: token
+      ? html`
+<form data-form="reset-password" method="post" class="card">
+  <input type="hidden" name="token" value="${token}">
+  ${field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: 'Signing in with the new password signs out every other session.' })}
+  <button type="submit">Set password</button>
+  ${status()}
+</form>`
+      : html`<p class="notice warn">This link is incomplete. <a href="/forgot-password">Ask for a new one.</a></p>`,
+  });
+}
+
+/** Served when the access cookie is gone but a session may live on in the refresh cookie (Path=/v1/token). */
+export function resumePage(): string {
+  return layout({ title: 'Resuming your session', page: 'resume', body: html`<p role="status" aria-live="polite">One moment…</p>` });
+}
+
+export function forbiddenPage(viewer: { email: string; isAdmin: boolean }, expiresIn: number): string {
+  return layout({ title: 'Not allowed', page: 'forbidden', viewer, expiresIn, body: html`<p>This page is for administrators.</p><p><a href="/account">Back to your account</a></p>` });
+}
