@@ -1,10 +1,10 @@
 import type { Clock } from './clock.js';
-import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256, type SecretBox } from './crypto.js';
+import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256, type OpaqueToken, type SecretBox } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import type { RevocationFeed } from './revocations.js';
 import type { TokenService } from './tokens.js';
-import type { GeoPoint, SessionRow, Store, UserRow } from '../store/types.js';
+import type { GeoPoint, RefreshTokenRow, SessionRow, Store, UserRow } from '../store/types.js';
 
 /** What the HTTP edge knows about the caller, used for device binding, risk and the audit log. */
 export interface RequestContext {
@@ -34,6 +34,22 @@ export interface SessionConfig {
   refreshTtlSec: number;
   idleTtlSec: number;
   graceSec: number;
+}
+
+/** A fresh, unused refresh token of `session`'s family; only the hash of its secret is stored. */
+function refreshRow(token: OpaqueToken, session: SessionRow, parentId: string | null, now: number): RefreshTokenRow {
+  return {
+    id: token.id,
+    sessionId: session.id,
+    secretHash: token.hash,
+    parentId,
+    createdAt: now,
+    expiresAt: session.expiresAt,
+    usedAt: null,
+    usedBy: null,
+    successorId: null,
+    successorSealed: null,
+  };
 }
 
 /** Hook run before a refresh is granted; throws to refuse (the risk engine plugs in here). */
@@ -84,18 +100,7 @@ export class SessionService {
     };
     await this.store.createSession(session);
     const refresh = newOpaqueToken();
-    await this.store.insertRefreshToken({
-      id: refresh.id,
-      sessionId: session.id,
-      secretHash: refresh.hash,
-      parentId: null,
-      createdAt: now,
-      expiresAt: session.expiresAt,
-      usedAt: null,
-      usedBy: null,
-      successorId: null,
-      successorSealed: null,
-    });
+    await this.store.insertRefreshToken(refreshRow(refresh, session, null, now));
     const access = await this.issueAccess(session, input.user);
     return this.pair(session, access.token, access.exp, refresh.value);
   }
@@ -143,18 +148,7 @@ export class SessionService {
       id: row.id,
       usedAt: now,
       usedBy: SessionService.clientFingerprint(ctx),
-      successor: {
-        id: successor.id,
-        sessionId: session.id,
-        secretHash: successor.hash,
-        parentId: row.id,
-        createdAt: now,
-        expiresAt: session.expiresAt,
-        usedAt: null,
-        usedBy: null,
-        successorId: null,
-        successorSealed: null,
-      },
+      successor: refreshRow(successor, session, row.id, now),
       successorSealed: sealed,
     });
     // Lost a race with a concurrent refresh of the same token: treat it exactly like a replay, so the same

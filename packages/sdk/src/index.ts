@@ -1,0 +1,11 @@
+export { TesseraTokenError, isTesseraTokenError } from './errors.js';
+export type { TesseraTokenErrorCode } from './errors.js';
+export { verifyAccessTokenJwt } from './jwt.js';
+export type { AccessTokenClaims, JwtVerifyOptions, KeyResolver } from './jwt.js';
+export { verifyDpopProof, accessTokenHash, normalizeHtu } from './dpop.js';
+export type { DpopVerifyOptions } from './dpop.js';
+export { createVerifier } from './verifier.js';
+export type { TesseraVerifier, VerifierOptions, VerifyContext, VerifierStats } from './verifier.js';
+export type { RevocationItem } from './revocations.js';
+export { LruCache } from './lru.js';
+export { ACCESS_TOKEN_COOKIE, CSRF_COOKIE } from './http.js';

@@ -1,0 +1,205 @@
+import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './dpop.js';
+import { TesseraTokenError } from './errors.js';
+import { RevocationFeed } from './feed.js';
+import { JwksCache } from './jwks.js';
+import { clockToleranceOf, verifyAccessTokenJwt } from './jwt.js';
+import type { AccessTokenClaims, JwtVerifyOptions } from './jwt.js';
+import { LruCache } from './lru.js';
+import { ReplayCache } from './replay.js';
+import { RevocationSet } from './revocations.js';
+
+export interface VerifierOptions {
+  issuer: string;
+  /** Default: the issuer. */
+  audience?: string | string[];
+  /** Default ['EdDSA', 'ES256']. */
+  algorithms?: string[];
+  /** Resource-server client credentials (`tessera clients create`) for the revocation feed. */
+  clientId?: string;
+  clientSecret?: string;
+  /** Fail closed when the feed has been silent this long. Default 30. */
+  maxStalenessSec?: number;
+  /** Verified tokens kept in memory. Default 10 000. */
+  cacheSize?: number;
+  fetch?: typeof fetch;
+  clockToleranceSec?: number;
+  /** Default 'sse' with client credentials, 'off' without. */
+  revocationFeed?: 'sse' | 'poll' | 'off';
+  /** Default ['ES256', 'EdDSA']. */
+  dpopAlgorithms?: string[];
+  /** Default 60. */
+  dpopMaxAgeSec?: number;
+  /** A shared jti replay check (e.g. Redis SET NX); default: an in-process cache. */
+  isDpopReplay?: (jti: string, ttlMs: number) => Promise<boolean>;
+  /** Feed and key-refresh failures (the verifier keeps retrying by itself). */
+  onError?: (err: Error) => void;
+  now?: () => number;
+}
+
+export interface VerifyContext {
+  /** The `DPoP` request header. */
+  dpopProof?: string;
+  /** HTTP method and absolute URL of the request, for the DPoP proof's htm/htu. */
+  method?: string;
+  url?: string;
+  ip?: string;
+  /** How the token was presented; a DPoP-bound token presented as Bearer or cookie is refused. */
+  scheme?: 'bearer' | 'dpop' | 'cookie';
+}
+
+export interface VerifierStats {
+  healthy: boolean;
+  cache: { size: number; hits: number; misses: number };
+  revocations: { sids: number; subs: number };
+  jwks: { keys: number; fetches: number; lastFetchAt: number | null };
+  feed: { cursor: number; connected: boolean; connects: number; events: number; lastActivityAt: number | null } | null;
+}
+
+export interface TesseraVerifier {
+  ready(): Promise<void>;
+  verify(token: string, ctx?: VerifyContext): Promise<AccessTokenClaims>;
+  isHealthy(): boolean;
+  close(): Promise<void>;
+  stats(): VerifierStats;
+}
+
+interface CacheEntry {
+  claims: AccessTokenClaims;
+  expiresAtMs: number;
+}
+
+export function createVerifier(opts: VerifierOptions): TesseraVerifier {
+  if (typeof opts.issuer !== 'string' || opts.issuer.length === 0) throw new TypeError('createVerifier: issuer is required');
+  const now = opts.now ?? Date.now;
+  const fetchImpl = opts.fetch ?? globalThis.fetch;
+  const algorithms = opts.algorithms ?? ['EdDSA', 'ES256'];
+  const tolerance = clockToleranceOf(opts);
+  const hasCredentials = Boolean(opts.clientId && opts.clientSecret);
+  const mode = opts.revocationFeed ?? (hasCredentials ? 'sse' : 'off');
+  if (mode !== 'off' && !hasCredentials) throw new TypeError('createVerifier: the revocation feed needs clientId and clientSecret');
+
+  const jwks = new JwksCache({ issuer: opts.issuer, algorithms, fetch: fetchImpl, now });
+  const jwtOpts: JwtVerifyOptions = {
+    issuer: opts.issuer,
+    audience: opts.audience ?? opts.issuer,
+    algorithms,
+    clockToleranceSec: tolerance,
+    now,
+  };
+  const cache = new LruCache<string, CacheEntry>(opts.cacheSize ?? 10_000);
+  const revocations = new RevocationSet();
+  const replay = opts.isDpopReplay ?? new ReplayCache(100_000, now).isReplay;
+  const dpopAlgorithms = opts.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS;
+  const feed =
+    mode === 'off'
+      ? undefined
+      : new RevocationFeed({
+          issuer: opts.issuer,
+          clientId: opts.clientId!,
+          clientSecret: opts.clientSecret!,
+          mode,
+          fetch: fetchImpl,
+          now,
+          maxStalenessMs: (opts.maxStalenessSec ?? 30) * 1000,
+          onItem: (item) => void revocations.add(item),
+          ...(opts.onError ? { onError: opts.onError } : {}),
+        });
+  let sweeper: NodeJS.Timeout | undefined;
+  let keyRetry: NodeJS.Timeout | undefined;
+  let closed = false;
+  let hits = 0;
+  let misses = 0;
+
+  // Keeps trying to load the keys until it succeeds, so a resource server started before its issuer heals.
+  const loadKeys = (delayMs: number): void => {
+    jwks.ensureLoaded().catch((err: unknown) => {
+      opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+      if (closed) return;
+      keyRetry = setTimeout(() => loadKeys(Math.min(delayMs * 2, 10_000)), delayMs);
+      keyRetry.unref();
+    });
+  };
+
+  const startBackground = (): void => {
+    if (sweeper || closed) return;
+    feed?.start();
+    loadKeys(500);
+    sweeper = setInterval(() => revocations.sweep(now()), 30_000);
+    sweeper.unref();
+  };
+
+  async function checkDpop(token: string, claims: AccessTokenClaims, ctx: VerifyContext): Promise<void> {
+    const jkt = claims.cnf?.jkt;
+    if (jkt === undefined) {
+      // The DPoP scheme promises a bound token; an unbound one claiming it is a confused or forged request.
+      if (ctx.scheme === 'dpop') throw new TesseraTokenError('invalid_token', 'dpop_scheme_unbound_token');
+      return;
+    }
+    // A bound token sent as Bearer (or cookie) is what a thief without the private key would do (RFC 9449 §7.1).
+    if (ctx.scheme === 'bearer' || ctx.scheme === 'cookie') throw new TesseraTokenError('invalid_token', 'dpop_bound_token_as_bearer');
+    if (ctx.dpopProof === undefined || ctx.dpopProof === '') throw new TesseraTokenError('invalid_dpop_proof', 'dpop_proof_missing');
+    if (!ctx.method || !ctx.url) throw new TypeError('verify: a DPoP-bound token needs ctx.method and ctx.url');
+    await verifyDpopProof(ctx.dpopProof, {
+      method: ctx.method,
+      url: ctx.url,
+      accessToken: token,
+      expectedJkt: jkt,
+      algorithms: dpopAlgorithms,
+      maxAgeSec: opts.dpopMaxAgeSec ?? 60,
+      now,
+      isReplay: replay,
+    });
+  }
+
+  const isHealthy = (): boolean => jwks.loaded && (feed === undefined || feed.isFresh(now()));
+
+  return {
+    isHealthy,
+
+    async ready() {
+      startBackground();
+      await Promise.all([jwks.ensureLoaded(), feed?.whenSynced()]);
+    },
+
+    async verify(token, ctx = {}) {
+      const t = now();
+      // Fail closed: without a live feed we cannot know which sessions were revoked meanwhile.
+      if (feed && !feed.isFresh(t)) {
+        startBackground();
+        throw new TesseraTokenError('revocation_feed_stale', 'feed_silent');
+      }
+      let entry = cache.get(token);
+      if (entry === undefined || t >= entry.expiresAtMs) {
+        if (entry) cache.delete(token);
+        misses++;
+        const { claims } = await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts);
+        entry = { claims, expiresAtMs: (claims.exp + tolerance) * 1000 };
+        cache.set(token, entry);
+      } else {
+        hits++;
+      }
+      const claims = entry.claims;
+      if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
+      if (claims.cnf !== undefined || ctx.scheme === 'dpop') await checkDpop(token, claims, ctx);
+      return claims;
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(sweeper);
+      clearTimeout(keyRetry);
+      await feed?.close();
+      cache.clear();
+    },
+
+    stats() {
+      return {
+        healthy: isHealthy(),
+        cache: { size: cache.size, hits, misses },
+        revocations: revocations.sizes,
+        jwks: jwks.stats(),
+        feed: feed?.stats() ?? null,
+      };
+    },
+  };
+}
