@@ -83,6 +83,7 @@ export async function runGuard(verifier: TesseraVerifier, s: GuardSettings, req:
         url: requestUrl(s.origin, req.protocol, req.host, req.path),
         ...(presented.dpopProof !== undefined ? { dpopProof: presented.dpopProof } : {}),
         ...(req.ip !== undefined ? { ip: req.ip } : {}),
+        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
       });
     }
     if (needs.roles && !hasAnyRole(claims, needs.roles)) {

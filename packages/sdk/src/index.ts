@@ -9,3 +9,5 @@ export type { TesseraVerifier, VerifierOptions, VerifyContext, VerifierStats } f
 export type { RevocationItem } from './revocations.js';
 export { LruCache } from './lru.js';
 export { ACCESS_TOKEN_COOKIE, CSRF_COOKIE } from './http.js';
+export { GeoCheck, haversineKm } from './geo.js';
+export type { GeoCheckOptions, GeoPoint, GeoReport } from './geo.js';

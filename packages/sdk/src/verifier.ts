@@ -7,6 +7,7 @@ import type { AccessTokenClaims, JwtVerifyOptions } from './jwt.js';
 import { LruCache } from './lru.js';
 import { ReplayCache } from './replay.js';
 import { RevocationSet } from './revocations.js';
+import { GeoCheck, type GeoCheckOptions, type GeoReport } from './geo.js';
 
 export interface VerifierOptions {
   issuer: string;
@@ -34,6 +35,11 @@ export interface VerifierOptions {
   /** Feed and key-refresh failures (the verifier keeps retrying by itself). */
   onError?: (err: Error) => void;
   now?: () => number;
+  /**
+   * Optional local impossible-travel check: with your IP lookup, a token used far from where it was issued
+   * is refused and reported to Tessera (`POST /v1/risk/reports`, with the client credentials).
+   */
+  geo?: GeoCheckOptions;
 }
 
 export interface VerifyContext {
@@ -43,6 +49,8 @@ export interface VerifyContext {
   method?: string;
   url?: string;
   ip?: string;
+  /** The request's User-Agent, sent along with a geo report. */
+  userAgent?: string;
   /** How the token was presented; a DPoP-bound token presented as Bearer or cookie is refused. */
   scheme?: 'bearer' | 'dpop' | 'cookie';
 }
@@ -104,6 +112,24 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
           onItem: (item) => void revocations.add(item),
           ...(opts.onError ? { onError: opts.onError } : {}),
         });
+  const geo = opts.geo
+    ? new GeoCheck(opts.geo, hasCredentials ? (r) => void reportTravel(r) : undefined)
+    : undefined;
+  const reportTravel = async (r: GeoReport): Promise<void> => {
+    try {
+      const res = await fetchImpl(`${opts.issuer.replace(/\/+$/, '')}/v1/risk/reports`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(opts.clientId!)}:${encodeURIComponent(opts.clientSecret!)}`).toString('base64')}`,
+        },
+        body: JSON.stringify({ sid: r.sid, ip: r.ip, user_agent: r.userAgent ?? null }),
+      });
+      await res.body?.cancel();
+    } catch (err) {
+      opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
   let sweeper: NodeJS.Timeout | undefined;
   let keyRetry: NodeJS.Timeout | undefined;
   let closed = false;
@@ -181,6 +207,7 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       const claims = entry.claims;
       if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
       if (claims.cnf !== undefined || ctx.scheme === 'dpop') await checkDpop(token, claims, ctx);
+      geo?.check(claims, ctx.ip, ctx.userAgent, t);
       return claims;
     },
 

@@ -99,6 +99,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       refreshTtlSec: config.TESSERA_REFRESH_TTL,
       idleTtlSec: config.TESSERA_SESSION_IDLE_TTL,
       graceSec: config.TESSERA_REFRESH_GRACE,
+      locationClaim: config.TESSERA_TOKEN_LOCATION_CLAIM,
     });
     const hasher = new PasswordHasher({
       memoryCost: config.TESSERA_ARGON2_MEMORY_KIB,

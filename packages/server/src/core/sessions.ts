@@ -34,6 +34,8 @@ export interface SessionConfig {
   refreshTtlSec: number;
   idleTtlSec: number;
   graceSec: number;
+  /** put a coarse `loc` claim (where the token was issued) in access tokens */
+  locationClaim: boolean;
 }
 
 /** A fresh, unused refresh token of `session`'s family; only the hash of its secret is stored. */
@@ -101,7 +103,7 @@ export class SessionService {
     await this.store.createSession(session);
     const refresh = newOpaqueToken();
     await this.store.insertRefreshToken(refreshRow(refresh, session, null, now));
-    const access = await this.issueAccess(session, input.user);
+    const access = await this.issueAccess(session, input.user, session.geo);
     return this.pair(session, access.token, access.exp, refresh.value);
   }
 
@@ -140,7 +142,7 @@ export class SessionService {
     const user = await this.store.getUserById(session.userId);
     if (!user) throw new TesseraError('invalid_grant', { reason: 'user gone' });
     const successor = newOpaqueToken();
-    const access = await this.issueAccess(session, user);
+    const access = await this.issueAccess(session, user, ctx.geo ?? session.geo);
     const sealed = this.cfg.graceSec > 0
       ? this.box.seal(JSON.stringify({ accessToken: access.token, accessExp: access.exp, refreshToken: successor.value } satisfies SealedPair), `grace:${row.id}`)
       : null;
@@ -204,8 +206,17 @@ export class SessionService {
     return s;
   }
 
-  private async issueAccess(session: SessionRow, user: UserRow): Promise<{ token: string; exp: number }> {
+  private async issueAccess(session: SessionRow, user: UserRow, geo: GeoPoint | null): Promise<{ token: string; exp: number }> {
+    const loc = this.cfg.locationClaim && geo?.lat != null && geo.lon != null
+      ? {
+          // one decimal (~11 km): enough for a 500 km travel rule, no street address in every token
+          lat: Math.round(geo.lat * 10) / 10,
+          lon: Math.round(geo.lon * 10) / 10,
+          ...(geo.accuracyKm != null ? { acc: geo.accuracyKm } : {}),
+        }
+      : undefined;
     const issued = await this.tokens.issueAccessToken({
+      ...(loc ? { loc } : {}),
       sub: user.id,
       sid: session.id,
       authTime: session.authTime,

@@ -18,6 +18,8 @@ export interface AccessTokenInput {
   scope?: string;
   /** DPoP key thumbprint (RFC 9449): the token is then sender-constrained */
   jkt?: string;
+  /** where the token is issued (coarse), for resource servers' local impossible-travel check */
+  loc?: { lat: number; lon: number; acc?: number };
 }
 
 export interface IssuedAccessToken {
@@ -65,6 +67,7 @@ export class TokenService {
       roles: input.roles,
       ...(input.scope !== undefined ? { scope: input.scope } : {}),
       ...(input.jkt !== undefined ? { cnf: { jkt: input.jkt } } : {}),
+      ...(input.loc !== undefined ? { loc: input.loc } : {}),
     };
     const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: 'at+jwt', kid }).sign(key);
     return { token, expiresIn: this.#opts.accessTtlSec, jti, exp };
