@@ -1,20 +1,21 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attackCases, controlToken, type AttackContext } from './support/attack-cases.js';
+import { hasPostgres } from './support/services.js';
 import { http, startServer, type TestServer } from './support/server.js';
 
 /**
  * The attack table from the token service, run end to end against a protected route: every forged or
  * malformed token is refused with the same bland 401, and nothing about why leaks to the client.
  */
-for (const alg of ['EdDSA', 'ES256', 'HS256'] as const) {
-  describe(`forged access tokens at the HTTP edge (${alg})`, () => {
+for (const [alg, db] of [['EdDSA', 'sqlite'], ['ES256', 'sqlite'], ['HS256', 'sqlite'], ['EdDSA', 'postgres']] as const) {
+  describe.skipIf(db === 'postgres' && !hasPostgres)(`forged access tokens at the HTTP edge (${alg}, ${db})`, () => {
     let s: TestServer;
     let ctx: AttackContext;
     let refreshToken: string;
     let mfaLike: string;
     beforeAll(async () => {
-      s = await startServer({ env: { TESSERA_SIGNING_ALG: alg, ...(alg === 'HS256' ? { TESSERA_HS256_SECRET: 'an-hs256-secret-that-is-at-least-32-bytes-long' } : {}) } });
+      s = await startServer({ db: db, env: { TESSERA_SIGNING_ALG: alg, ...(alg === 'HS256' ? { TESSERA_HS256_SECRET: 'an-hs256-secret-that-is-at-least-32-bytes-long' } : {}) } });
       await http(s.url, 'POST', '/v1/accounts', { json: { email: 'mallory@example.com', password: 'correct horse battery staple' } });
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'mallory@example.com', password: 'correct horse battery staple' } });
       refreshToken = login.body.refresh_token;

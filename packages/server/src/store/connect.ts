@@ -47,8 +47,13 @@ function openSqlite(file: string, opts: OpenStoreOptions): KyselyStore {
   return new KyselyStore(db, 'sqlite');
 }
 
-async function openPostgres(url: string, opts: OpenStoreOptions): Promise<KyselyStore> {
-  const schema = opts.pgSchema;
+async function openPostgres(rawUrl: string, opts: OpenStoreOptions): Promise<KyselyStore> {
+  // `?schema=NAME` in the URL selects (and creates) a schema, so several deployments can share one database.
+  const parsed = new URL(rawUrl);
+  const fromUrl = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  const url = parsed.toString();
+  const schema = opts.pgSchema ?? fromUrl;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid pgSchema "${schema}": lower-case letters, digits and _ only`);
   }

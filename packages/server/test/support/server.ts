@@ -42,7 +42,7 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
   const config = loadConfig({
     PORT: String(port),
     TESSERA_DATA_DIR: dataDir,
-    TESSERA_DATABASE_URL: db === 'postgres' ? PG_URL : `sqlite:${dataDir}/tessera.db`,
+    TESSERA_DATABASE_URL: db === 'postgres' ? `${PG_URL}?schema=${pgSchema}` : `sqlite:${dataDir}/tessera.db`,
     TESSERA_LOG_LEVEL: 'silent',
     // Fast hashing parameters keep the suite quick; production floors are enforced by the config schema.
     TESSERA_ARGON2_MEMORY_KIB: '19456',
@@ -54,7 +54,6 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
   const t = await createTessera(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.mailer ? { mailer: opts.mailer } : {}),
-    ...(pgSchema ? { pgSchema } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
   const app = await buildApp(t, { logger: opts.logger ?? false });
