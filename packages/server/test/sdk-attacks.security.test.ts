@@ -1,0 +1,56 @@
+import { createVerifier, isTesseraTokenError, type TesseraVerifier } from '@tessera/sdk';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomToken, sha256 } from '../src/core/crypto.js';
+import { attackCases, controlToken, type AttackContext } from './support/attack-cases.js';
+import { http, startServer, type TestServer } from './support/server.js';
+
+/**
+ * The core attack table, run against the SDK verifier pointed at a real running Tessera (its discovery
+ * document, JWKS and revocation feed): same cases, same verdict as the server's own edge.
+ */
+for (const alg of ['EdDSA', 'ES256'] as const) {
+  describe(`the SDK refuses every forged token of the core table (${alg})`, () => {
+    let s: TestServer;
+    let verifier: TesseraVerifier;
+    let ctx: AttackContext;
+    let refreshToken: string;
+    beforeAll(async () => {
+      s = await startServer({ env: { TESSERA_SIGNING_ALG: alg } });
+      const secret = randomToken();
+      await s.t.store.createClient({ id: 'rs_attacks', name: 'attacks', secretHash: sha256(secret), createdAt: Date.now() });
+      verifier = createVerifier({ issuer: s.t.config.issuer, clientId: 'rs_attacks', clientSecret: secret, algorithms: [alg] });
+      await verifier.ready();
+      await http(s.url, 'POST', '/v1/accounts', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
+      const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
+      refreshToken = login.body.refresh_token;
+      const claims = decodeJwt(login.body.access_token);
+      const { kid, key } = s.t.keys.signingKey();
+      const publicJwk = s.t.keys.jwks().keys.find((k) => k.kid === kid);
+      ctx = {
+        alg,
+        kid,
+        key: key,
+        issuer: s.t.config.issuer,
+        audience: s.t.config.audience,
+        nowSec: Math.floor(Date.now() / 1000),
+        sub: claims.sub!,
+        sid: claims.sid as string,
+        ...(publicJwk ? { publicJwk } : {}),
+      };
+    });
+    afterAll(async () => {
+      await verifier?.close();
+      await s?.close();
+    });
+
+    it('accepts the control token and refuses every attack with invalid_token', async () => {
+      await expect(verifier.verify(controlToken(ctx), { scheme: 'bearer' })).resolves.toMatchObject({ sub: ctx.sub });
+      const cases = [...attackCases(ctx), { name: 'a refresh token as an access token', token: refreshToken }];
+      for (const c of cases) {
+        const err = await verifier.verify(c.token, { scheme: 'bearer' }).then(() => null, (e: unknown) => e);
+        expect(isTesseraTokenError(err) ? err.code : err, c.name).toBe('invalid_token');
+      }
+    });
+  });
+}
