@@ -59,3 +59,26 @@ describe('problem+json for every kind of bad input', () => {
     expect((await fetch(`${s.url}/docs/`)).status).toBe(200);
   });
 });
+
+describe('CORS follows TESSERA_ALLOWED_ORIGINS', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ env: { TESSERA_ALLOWED_ORIGINS: 'https://app.example.com' } });
+  });
+  afterAll(async () => s?.close());
+
+  it('answers preflights and sets credentials headers for allowed origins only', async () => {
+    const pre = await fetch(`${s.url}/v1/login`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,dpop' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(pre.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('dpop');
+    const foreign = await fetch(`${s.url}/v1/me`, { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const ok = await fetch(`${s.url}/healthz`, { headers: { origin: 'https://app.example.com' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+});

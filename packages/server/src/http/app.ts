@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -62,6 +63,16 @@ export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<Fasti
     return reply.code(404).type('application/problem+json').send(problemBody('not_found'));
   });
 
+  // CORS only for the configured origins, with credentials (cookie mode) and the headers our clients send.
+  // Every other origin gets no CORS headers at all, so browsers keep foreign pages from reading responses.
+  await app.register(cors, {
+    origin: t.config.allowedOrigins,
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', 'X-CSRF-Token'],
+    exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'DPoP-Nonce'],
+    maxAge: 600,
+  });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   // JSON only, except where RFC 6749/7009/7662 require form bodies: anything else is 415, not a guess.
