@@ -1,6 +1,5 @@
-import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attackCases, controlToken, type AttackContext } from './support/attack-cases.js';
+import { attackCases, controlToken, liveAttackContext, type AttackContext } from './support/attack-cases.js';
 import { hasPostgres } from './support/services.js';
 import { http, startServer, type TestServer } from './support/server.js';
 
@@ -20,20 +19,7 @@ for (const [alg, db] of [['EdDSA', 'sqlite'], ['ES256', 'sqlite'], ['HS256', 'sq
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'mallory@example.com', password: 'correct horse battery staple' } });
       refreshToken = login.body.refresh_token;
       mfaLike = `${refreshToken.split('.')[0]}x.${refreshToken.split('.')[1]}`;
-      const claims = decodeJwt(login.body.access_token);
-      const { kid, key } = s.t.keys.signingKey();
-      const publicJwk = s.t.keys.jwks().keys.find((k) => k.kid === kid);
-      ctx = {
-        alg,
-        kid,
-        key: key,
-        issuer: s.t.config.issuer,
-        audience: s.t.config.audience,
-        nowSec: Math.floor(Date.now() / 1000),
-        sub: claims.sub!,
-        sid: claims.sid as string,
-        ...(publicJwk ? { publicJwk } : {}),
-      };
+      ctx = liveAttackContext(s.t, alg, login.body.access_token);
     });
     afterAll(async () => s?.close());
 

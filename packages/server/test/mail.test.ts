@@ -1,9 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from './support/smtp.js';
 import { openMailer } from '../src/mail/connect.js';
 import { OutboxMailer } from '../src/mail/outbox.js';
 import { SmtpMailer } from '../src/mail/smtp.js';
@@ -13,35 +12,17 @@ const FROM = 'Tessera <no-reply@tessera.test>';
 const AT = Date.UTC(2026, 0, 1, 12, 30);
 
 describe('SMTP mailer against a real SMTP server', () => {
-  const received: { from: string; to: string[]; raw: string }[] = [];
-  let server: SMTPServer;
+  let sink: SmtpSink;
+  let received: ReceivedMail[];
   let url: string;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString('utf8'),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    sink = await startSmtpSink();
+    received = sink.mail;
+    url = sink.url;
   });
 
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(async () => sink.close());
 
   it('delivers a message with text and html parts', async () => {
     const mailer = openMailer({ smtpUrl: url, from: FROM, dataDir: '/nonexistent' });

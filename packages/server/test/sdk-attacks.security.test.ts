@@ -1,8 +1,7 @@
 import { createVerifier, isTesseraTokenError, type TesseraVerifier } from '@tessera/sdk';
-import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../src/core/crypto.js';
-import { attackCases, controlToken, type AttackContext } from './support/attack-cases.js';
+import { attackCases, controlToken, liveAttackContext, type AttackContext } from './support/attack-cases.js';
 import { http, startServer, type TestServer } from './support/server.js';
 
 /**
@@ -24,20 +23,7 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
       await http(s.url, 'POST', '/v1/accounts', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
       refreshToken = login.body.refresh_token;
-      const claims = decodeJwt(login.body.access_token);
-      const { kid, key } = s.t.keys.signingKey();
-      const publicJwk = s.t.keys.jwks().keys.find((k) => k.kid === kid);
-      ctx = {
-        alg,
-        kid,
-        key: key,
-        issuer: s.t.config.issuer,
-        audience: s.t.config.audience,
-        nowSec: Math.floor(Date.now() / 1000),
-        sub: claims.sub!,
-        sid: claims.sid as string,
-        ...(publicJwk ? { publicJwk } : {}),
-      };
+      ctx = liveAttackContext(s.t, alg, login.body.access_token);
     });
     afterAll(async () => {
       await verifier?.close();

@@ -186,3 +186,28 @@ function standardBase64WithPlusSlash(claims: Record<string, unknown>): string {
     if (/[+/]/.test(text)) return text;
   }
 }
+
+/**
+ * The context of a live server: its real current signing key and the claims of a real signed-in user, so
+ * the control token passes every check end to end and each attack fails only for its own reason.
+ */
+export function liveAttackContext(
+  server: { keys: { signingKey(): { kid: string; key: unknown }; jwks(): { keys: JWK[] } }; config: { issuer: string; audience: string } },
+  alg: AttackAlg,
+  accessToken: string,
+): AttackContext {
+  const claims = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')) as { sub: string; sid: string };
+  const { kid, key } = server.keys.signingKey();
+  const publicJwk = server.keys.jwks().keys.find((k) => k.kid === kid);
+  return {
+    alg,
+    kid,
+    key: key as AttackContext['key'],
+    issuer: server.config.issuer,
+    audience: server.config.audience,
+    nowSec: Math.floor(Date.now() / 1000),
+    sub: claims.sub,
+    sid: claims.sid,
+    ...(publicJwk ? { publicJwk } : {}),
+  };
+}
