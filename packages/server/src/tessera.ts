@@ -11,7 +11,7 @@ import { EventLog } from './core/events.js';
 import { loadKeyEncryptionKey } from './core/kek.js';
 import { KeyManager } from './core/keys.js';
 import { LoginGuard } from './core/limits.js';
-import { createMfa, type Mfa } from './core/mfa/index.js';
+import { createMfa, LoggingSmsSender, type Mfa, type SmsSender } from './core/mfa/index.js';
 import { PasswordHasher } from './core/passwords.js';
 import { RiskService } from './core/risk-service.js';
 import { RevocationFeed } from './core/revocations.js';
@@ -54,6 +54,8 @@ export interface Tessera {
 export interface TesseraOverrides {
   clock?: Clock;
   mailer?: Mailer;
+  /** an SMS provider (default: LoggingSmsSender, files in <dataDir>/outbox) */
+  sms?: SmsSender;
   /** don't start background timers (CLI one-shot commands) */
   oneShot?: boolean;
   log?: Logger;
@@ -119,7 +121,11 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     });
     accounts.guard = guard;
     // also sets accounts.secondFactor
-    const mfa = createMfa({ store, state, box, clock, events, accounts, mailer, issuer: config.issuer, allowedOrigins: config.allowedOrigins }, { emailOtp: config.TESSERA_MFA_EMAIL_OTP });
+    const sms = overrides.sms ?? new LoggingSmsSender({ dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg) });
+    const mfa = createMfa(
+      { store, state, box, clock, events, accounts, mailer, sms, issuer: config.issuer, allowedOrigins: config.allowedOrigins },
+      { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP },
+    );
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const risk = new RiskService(store, sessions, events, mailer, clock, {

@@ -12,7 +12,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { openKyselyStore, openStore } from '../src/store/connect.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import type { SigningKeyRow } from '../src/store/types.js';
+import { migrationProvider } from '../src/store/migrations.js';
+import type { SigningKeyRow, SmsPhoneRow } from '../src/store/types.js';
 import { PG_URL, hasPostgres } from './support/services.js';
 import {
   HOUR,
@@ -31,6 +32,7 @@ import {
 } from './support/store-fixtures.js';
 
 const N = 20;
+const MIGRATIONS = Object.keys(await migrationProvider('sqlite').getMigrations()).length;
 const backends = [sqliteFileBackend(), sqliteMemoryBackend(), postgresBackend()];
 
 const key = (state: SigningKeyRow['state'], createdAt = T0): SigningKeyRow => ({
@@ -71,7 +73,7 @@ for (const backend of backends) {
         await store.migrate();
         await store.migrate();
         const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(store.db);
-        expect(Number(r.rows[0].n)).toBe(1);
+        expect(Number(r.rows[0].n)).toBe(MIGRATIONS);
       });
       it('ping answers', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
@@ -427,6 +429,61 @@ for (const backend of backends) {
         expect(await store.incrementMfaFailures('nope')).toBe(0);
       });
     });
+
+    describe('SMS phone', () => {
+      const phone = (userId: string, over: Partial<SmsPhoneRow> = {}): SmsPhoneRow => ({
+        userId,
+        phoneSealed: 'sealed-a',
+        phoneMasked: '+44••••••789',
+        confirmedAt: null,
+        codeHash: 'code-a',
+        codeExpiresAt: T0 + 600_000,
+        attempts: 0,
+        createdAt: T0,
+        ...over,
+      });
+      it('round-trips, replaces a pending enrolment but never a confirmed phone, deletes', async () => {
+        const userId = await newUser();
+        expect(await store.getSmsPhone(userId)).toBeUndefined();
+        expect(await store.putSmsPhone(phone(userId))).toBe(true);
+        expect(await store.getSmsPhone(userId)).toEqual(phone(userId));
+        expect(await store.incrementSmsAttempts(userId)).toBe(1);
+        const b = phone(userId, { phoneSealed: 'sealed-b', codeHash: 'code-b', createdAt: T0 + 1 });
+        expect(await store.putSmsPhone(b)).toBe(true);
+        expect(await store.getSmsPhone(userId)).toEqual(b);
+        expect(await store.confirmSmsPhone(userId, 'code-b', T0 + 2)).toBe(true);
+        const confirmed = { ...b, confirmedAt: T0 + 2, codeHash: null, codeExpiresAt: null };
+        expect(await store.getSmsPhone(userId)).toEqual(confirmed);
+        expect(await store.putSmsPhone(phone(userId, { phoneSealed: 'sealed-c' }))).toBe(false);
+        expect(await store.getSmsPhone(userId)).toEqual(confirmed);
+        expect(await store.incrementSmsAttempts(userId)).toBe(0);
+        expect(await store.deleteSmsPhone(await newUser())).toBe(false);
+        expect(await store.deleteSmsPhone(userId)).toBe(true);
+        expect(await store.getSmsPhone(userId)).toBeUndefined();
+        expect(await store.putSmsPhone(phone(userId, { phoneSealed: 'sealed-d' }))).toBe(true);
+      });
+      it('confirms only with the pending code, once, never after expiry', async () => {
+        const userId = await newUser();
+        await store.putSmsPhone(phone(userId));
+        expect(await store.confirmSmsPhone(userId, 'code-x', T0 + 1)).toBe(false);
+        expect(await store.confirmSmsPhone(userId, 'code-a', T0 + 600_000)).toBe(false);
+        expect(await store.confirmSmsPhone(await newUser(), 'code-a', T0 + 1)).toBe(false);
+        expect(await store.confirmSmsPhone(userId, 'code-a', T0 + 1)).toBe(true);
+        expect(await store.confirmSmsPhone(userId, 'code-a', T0 + 2)).toBe(false);
+        expect(await store.incrementSmsAttempts('nope')).toBe(0);
+      });
+      it('refuses a phone of an unknown user (foreign keys are on)', async () => {
+        await expect(store.putSmsPhone(phone(uid('ghost')))).rejects.toThrow();
+      });
+      it('race: 20 concurrent confirmations → exactly one winner; attempts count 1..N with no lost update', async () => {
+        const userId = await newUser();
+        await store.putSmsPhone(phone(userId));
+        const counts = await Promise.all(Array.from({ length: N }, () => store.incrementSmsAttempts(userId)));
+        expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+        const results = await Promise.all(Array.from({ length: N }, () => store.confirmSmsPhone(userId, 'code-a', T0 + 1)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
   });
 }
 
@@ -480,7 +537,7 @@ describe('SQLite file', () => {
     const s = await openKyselyStore(url);
     try {
       const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(s.db);
-      expect(r.rows[0].n).toBe(1);
+      expect(r.rows[0].n).toBe(MIGRATIONS);
       expect(await s.createUser(user())).toBe(true);
     } finally {
       await s.close();
@@ -499,7 +556,7 @@ describe.skipIf(!hasPostgres)('PostgreSQL specifics', () => {
     try {
       await Promise.all([a.migrate(), b.migrate()]);
       const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(a.db);
-      expect(r.rows[0].n).toBe(1);
+      expect(r.rows[0].n).toBe(MIGRATIONS);
       const t = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema}`.execute(a.db);
       expect(t.rows.map((x) => x.table_name)).toEqual(expect.arrayContaining(['users', 'sessions', 'refresh_tokens', 'events', 'revocations', 'mfa_challenges']));
       expect(await b.createUser(user())).toBe(true);

@@ -25,6 +25,7 @@ import type {
   RevocationRow,
   SessionRow,
   SigningKeyRow,
+  SmsPhoneRow,
   Store,
   TotpRow,
   UserRow,
@@ -488,5 +489,64 @@ export class KyselyStore implements Store {
       .returning('failures')
       .executeTakeFirst();
     return r?.failures ?? 0;
+  }
+
+  // SMS phone
+
+  async putSmsPhone(row: SmsPhoneRow): Promise<boolean> {
+    const v = map.smsPhones.toRow(row);
+    // A confirmed phone is never replaced by a new enrolment: it must be removed first.
+    const r = await this.db
+      .insertInto('mfa_sms')
+      .values(v)
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({
+            phone_sealed: v.phone_sealed,
+            phone_masked: v.phone_masked,
+            confirmed_at: v.confirmed_at,
+            code_hash: v.code_hash,
+            code_expires_at: v.code_expires_at,
+            attempts: v.attempts,
+            created_at: v.created_at,
+          })
+          .where('mfa_sms.confirmed_at', 'is', null),
+      )
+      .returning('user_id')
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  async getSmsPhone(userId: string): Promise<SmsPhoneRow | undefined> {
+    const r = await this.db.selectFrom('mfa_sms').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    return r && map.smsPhones.fromRow(r);
+  }
+
+  async incrementSmsAttempts(userId: string): Promise<number> {
+    const r = await this.db
+      .updateTable('mfa_sms')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('user_id', '=', userId)
+      .where('confirmed_at', 'is', null)
+      .returning('attempts')
+      .executeTakeFirst();
+    return r?.attempts ?? 0;
+  }
+
+  async confirmSmsPhone(userId: string, codeHash: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('mfa_sms')
+      .set({ confirmed_at: at, code_hash: null, code_expires_at: null })
+      .where('user_id', '=', userId)
+      .where('confirmed_at', 'is', null)
+      .where('code_hash', '=', codeHash)
+      .where('code_expires_at', '>', at)
+      .executeTakeFirst();
+    return changed(r);
+  }
+
+  async deleteSmsPhone(userId: string): Promise<boolean> {
+    return changed(await this.db.deleteFrom('mfa_sms').where('user_id', '=', userId).executeTakeFirst());
   }
 }

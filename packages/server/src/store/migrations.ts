@@ -160,8 +160,28 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/** SMS one-time codes: one phone per user, sealed at rest; the pending enrolment code lives on the row. */
+function mfaSms(dialect: Dialect): Migration {
+  const time: ColumnDataType = dialect === 'sqlite' ? 'integer' : 'bigint';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('mfa_sms')
+        .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('phone_sealed', 'text', (c) => c.notNull())
+        .addColumn('phone_masked', 'text', (c) => c.notNull())
+        .addColumn('confirmed_at', time)
+        .addColumn('code_hash', 'text')
+        .addColumn('code_expires_at', time)
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_initial': initial(dialect) }) };
+  return { getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_mfa_sms': mfaSms(dialect) }) };
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   RevocationRow,
   SessionRow,
   SigningKeyRow,
+  SmsPhoneRow,
   TotpRow,
   UserRow,
   WebauthnCredentialRow,
@@ -16,6 +17,7 @@ import type {
 import type {
   EventsTable,
   MfaChallengesTable,
+  MfaSmsTable,
   PasswordResetsTable,
   RefreshTokensTable,
   RevocationsTable,
@@ -240,5 +242,28 @@ export const mfaChallenges = {
     expiresAt: r.expires_at,
     usedAt: r.used_at,
     context: parseJson<Record<string, unknown>>(r.context),
+  }),
+};
+
+export const smsPhones = {
+  toRow: (p: SmsPhoneRow): Insertable<MfaSmsTable> => ({
+    user_id: p.userId,
+    phone_sealed: p.phoneSealed,
+    phone_masked: p.phoneMasked,
+    confirmed_at: p.confirmedAt,
+    code_hash: p.codeHash,
+    code_expires_at: p.codeExpiresAt,
+    attempts: p.attempts,
+    created_at: p.createdAt,
+  }),
+  fromRow: (r: Selectable<MfaSmsTable>): SmsPhoneRow => ({
+    userId: r.user_id,
+    phoneSealed: r.phone_sealed,
+    phoneMasked: r.phone_masked,
+    confirmedAt: r.confirmed_at,
+    codeHash: r.code_hash,
+    codeExpiresAt: r.code_expires_at,
+    attempts: r.attempts,
+    createdAt: r.created_at,
   }),
 };

@@ -131,6 +131,21 @@ export interface MfaChallengesTable {
   context: string;
 }
 
+/** the phone of the SMS second factor; a row with confirmed_at null is an enrolment in progress */
+export interface MfaSmsTable {
+  user_id: string;
+  /** the E.164 number, SecretBox-sealed (AAD = user id) */
+  phone_sealed: string;
+  /** display form, e.g. +44••••••789 */
+  phone_masked: string;
+  confirmed_at: number | null;
+  /** hash of the pending enrolment code */
+  code_hash: string | null;
+  code_expires_at: number | null;
+  attempts: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -144,6 +159,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   webauthn_credentials: WebauthnCredentialsTable;
   mfa_challenges: MfaChallengesTable;
+  mfa_sms: MfaSmsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -11,12 +11,14 @@ import type { Mailer } from '../../mail/types.js';
 import { emailOtpMail } from '../../mail/templates.js';
 import type { SharedState } from '../../state/types.js';
 import type { MfaChallengeRow, Store, UserRow } from '../../store/types.js';
-import { isNumericCode, newNumericCode } from './codes.js';
+import { newNumericCode } from './codes.js';
+import { checkOtp, otpChallenge, OTP_TTL_MS, type OtpDelivery, type OtpMethod } from './otp.js';
+import type { PhoneService } from './phone.js';
 import type { RecoveryCodeService } from './recovery.js';
 import type { TotpService } from './totp.js';
 import { keyAmr, type PasskeyCheck, type WebauthnService } from './webauthn.js';
 
-export type MfaMethod = 'totp' | 'webauthn' | 'recovery_code' | 'email_otp';
+export type MfaMethod = 'totp' | 'webauthn' | 'sms_otp' | 'recovery_code' | 'email_otp';
 export type CodeMethod = Exclude<MfaMethod, 'webauthn'>;
 type Transport = 'bearer' | 'cookie';
 
@@ -25,9 +27,11 @@ export const MFA_TOKEN_TTL_MS = 5 * 60_000;
 export const MFA_TOKEN_MAX_ATTEMPTS = 5;
 /** second-factor attempts per account per 15 minutes, over all its mfa_tokens */
 export const MFA_ACCOUNT_ATTEMPTS = 10;
-export const EMAIL_OTP_TTL_MS = 10 * 60_000;
+export const EMAIL_OTP_TTL_MS = OTP_TTL_MS;
 export const EMAIL_OTP_SENDS_PER_TOKEN = 3;
 export const EMAIL_OTP_SENDS_PER_HOUR = 5;
+/** per mfa_token; the per-account and per-number SMS budgets are in phone.ts */
+export const SMS_OTP_SENDS_PER_TOKEN = 3;
 
 export interface MfaOptions {
   /**
@@ -35,6 +39,11 @@ export interface MfaOptions {
    * controls the mailbox can already reset the password, so mail as a "second" factor adds little.
    */
   emailOtp: boolean;
+  /**
+   * Offer codes by SMS to a confirmed phone, as a second factor of its own. Off by default: SMS can be
+   * intercepted or redirected by SIM swap (NIST SP 800-63B calls it "restricted"), and each one costs money.
+   */
+  smsOtp: boolean;
 }
 
 export interface MfaLoginDeps {
@@ -47,6 +56,16 @@ export interface MfaLoginDeps {
   totp: TotpService;
   recovery: RecoveryCodeService;
   webauthn: WebauthnService;
+  phone: PhoneService;
+}
+
+/** An out-of-band code channel: what differs between mail and SMS. */
+interface OtpChannel {
+  method: OtpMethod;
+  enabled(): boolean;
+  perToken: RateLimiterAbstract;
+  /** the destination, its own budgets spent; null when the account has none */
+  delivery(user: UserRow): Promise<OtpDelivery | null>;
 }
 
 /** The password step's request, stored with the mfa_token: the second step must come from the same client. */
@@ -72,30 +91,45 @@ interface OpenToken {
 /**
  * The second step of a sign-in. `challenge` (called by AccountService after a correct password) issues an
  * opaque single-use `mfa_token` (`id.secret`, only SHA-256(secret) stored) bound to that request's client;
- * the verify methods redeem it with a TOTP, recovery, e-mail code or a passkey, then start the session.
+ * the verify methods redeem it with a TOTP, recovery, e-mail or SMS code or a passkey, then start the session.
  * Brute force of a 6-digit code is bounded three ways: 5 attempts per token (counted before the check, so a
  * concurrent burst cannot exceed it), 10 per account per 15 minutes, and the per-IP `mfa` route limit.
  */
 export class MfaLogin implements SecondFactor {
   readonly options: MfaOptions;
   private readonly accountLimiter: RateLimiterAbstract;
-  private readonly emailPerToken: RateLimiterAbstract;
-  private readonly emailPerAccount: RateLimiterAbstract;
+  private readonly email: OtpChannel;
+  private readonly sms: OtpChannel;
 
   constructor(
     private readonly d: MfaLoginDeps,
     options: Partial<MfaOptions> = {},
   ) {
-    this.options = { emailOtp: options.emailOtp ?? false };
+    this.options = { emailOtp: options.emailOtp ?? false, smsOtp: options.smsOtp ?? false };
     this.accountLimiter = d.state.limiter({ keyPrefix: 'mfa:account', points: MFA_ACCOUNT_ATTEMPTS, durationSec: 900 });
-    this.emailPerToken = d.state.limiter({ keyPrefix: 'mfa-email:token', points: EMAIL_OTP_SENDS_PER_TOKEN, durationSec: MFA_TOKEN_TTL_MS / 1000 });
-    this.emailPerAccount = d.state.limiter({ keyPrefix: 'mfa-email:account', points: EMAIL_OTP_SENDS_PER_HOUR, durationSec: 3600 });
+    const emailPerAccount = d.state.limiter({ keyPrefix: 'mfa-email:account', points: EMAIL_OTP_SENDS_PER_HOUR, durationSec: 3600 });
+    this.email = {
+      method: 'email_otp',
+      enabled: () => this.options.emailOtp,
+      perToken: d.state.limiter({ keyPrefix: 'mfa-email:token', points: EMAIL_OTP_SENDS_PER_TOKEN, durationSec: MFA_TOKEN_TTL_MS / 1000 }),
+      delivery: async (user) => {
+        await limitOrThrow(emailPerAccount, user.id);
+        return (code, minutes) => d.mailer.send({ to: user.email, ...emailOtpMail({ code, expiresInMinutes: minutes }) });
+      },
+    };
+    this.sms = {
+      method: 'sms_otp',
+      enabled: () => this.options.smsOtp,
+      perToken: d.state.limiter({ keyPrefix: 'mfa-sms:token', points: SMS_OTP_SENDS_PER_TOKEN, durationSec: MFA_TOKEN_TTL_MS / 1000 }),
+      delivery: (user) => d.phone.delivery(user),
+    };
   }
 
   async methods(user: UserRow): Promise<MfaMethod[]> {
     const m: MfaMethod[] = [];
     if (await this.d.totp.isEnrolled(user.id)) m.push('totp');
     if ((await this.d.webauthn.list(user.id)).length > 0) m.push('webauthn');
+    if (this.options.smsOtp && (await this.d.phone.isEnrolled(user.id))) m.push('sms_otp');
     // Recovery and mail codes are fallbacks for an enrolled factor, never a second factor on their own.
     if (m.length === 0) return m;
     if ((await this.d.recovery.count(user.id)) > 0) m.push('recovery_code');
@@ -125,30 +159,48 @@ export class MfaLogin implements SecondFactor {
   /** `POST /v1/login/mfa`: redeem the token with a TOTP, recovery or e-mailed code. */
   async verifyCode(input: { mfaToken: string; method: CodeMethod; code: string; ctx: RequestContext }): Promise<MfaLoginResult> {
     const t = await this.open(input.mfaToken, input.ctx);
-    if (input.method === 'email_otp' && !this.options.emailOtp) throw new TesseraError('invalid_request', { detail: 'Sign-in codes by e-mail are not enabled.' });
+    for (const ch of [this.email, this.sms]) if (input.method === ch.method) this.requireEnabled(ch);
     const attempt = await this.spend(t);
     const failure = await this.check(t, input.method, input.code);
     if (failure) return this.fail(t, input.method, failure, attempt, input.ctx);
     if (input.method === 'recovery_code') {
       await this.d.events.record({ type: 'recovery_code_used', userId: t.user.id, ip: input.ctx.ip, data: { left: await this.d.recovery.count(t.user.id) } });
     }
-    return this.complete(t, ['pwd', 'otp', 'mfa'], input.ctx);
+    // RFC 8176: `sms` for a code sent to a phone, `otp` for the other one-time codes
+    return this.complete(t, ['pwd', input.method === 'sms_otp' ? 'sms' : 'otp', 'mfa'], input.ctx);
   }
 
   /** `POST /v1/login/mfa/email`: mail a 6-digit code; a new code replaces the previous one. */
-  async sendEmailOtp(mfaToken: string, ctx: RequestContext): Promise<{ expiresInSec: number }> {
-    if (!this.options.emailOtp) throw new TesseraError('invalid_request', { detail: 'Sign-in codes by e-mail are not enabled.' });
+  sendEmailOtp(mfaToken: string, ctx: RequestContext): Promise<{ expiresInSec: number }> {
+    return this.sendOtp(this.email, mfaToken, ctx);
+  }
+
+  /** `POST /v1/login/mfa/sms`: text a 6-digit code to the confirmed phone; a new code replaces the previous one. */
+  sendSmsOtp(mfaToken: string, ctx: RequestContext): Promise<{ expiresInSec: number }> {
+    return this.sendOtp(this.sms, mfaToken, ctx);
+  }
+
+  /**
+   * Mail bombing and SMS pumping: a few codes per token, then the channel's per-account (and, for SMS,
+   * per-number) budgets. The code is stored hashed on the token's row: it dies with the token, at 10 minutes at most.
+   */
+  private async sendOtp(ch: OtpChannel, mfaToken: string, ctx: RequestContext): Promise<{ expiresInSec: number }> {
+    this.requireEnabled(ch);
     const t = await this.open(mfaToken, ctx);
-    // Mail bombing: a few codes per token, a few per account per hour.
-    await limitOrThrow(this.emailPerToken, t.row.id);
-    await limitOrThrow(this.emailPerAccount, t.user.id);
+    await limitOrThrow(ch.perToken, t.row.id);
+    const deliver = await ch.delivery(t.user);
+    if (!deliver) throw new TesseraError('invalid_request', { detail: 'No phone number is set up for this account.', reason: `${ch.method}: no destination` });
     const code = newNumericCode();
     const now = this.d.clock.now();
-    await this.d.store.setMfaChallengeChallenge(t.row.id, `email_otp:${now}:${this.otpHash(t.row.id, code)}`);
-    const expiresAt = Math.min(t.row.expiresAt, now + EMAIL_OTP_TTL_MS);
+    await this.d.store.setMfaChallengeChallenge(t.row.id, otpChallenge(ch.method, t.row.id, code, now));
+    const expiresAt = Math.min(t.row.expiresAt, now + OTP_TTL_MS);
     const expiresInSec = Math.ceil((expiresAt - now) / 1000);
-    await this.d.mailer.send({ to: t.user.email, ...emailOtpMail({ code, expiresInMinutes: Math.max(1, Math.ceil(expiresInSec / 60)) }) });
+    await deliver(code, Math.max(1, Math.ceil(expiresInSec / 60)));
     return { expiresInSec };
+  }
+
+  private requireEnabled(ch: OtpChannel): void {
+    if (!ch.enabled()) throw new TesseraError('invalid_request', { detail: `Sign-in codes by ${ch.method === 'sms_otp' ? 'SMS' : 'e-mail'} are not enabled.` });
   }
 
   /** `POST /v1/login/webauthn/options`: with an mfa_token the user's keys as second factor, else passkey-only. */
@@ -227,11 +279,7 @@ export class MfaLogin implements SecondFactor {
       return r.ok ? null : r.reason;
     }
     if (method === 'recovery_code') return (await this.d.recovery.consume(t.user.id, code)) ? null : 'wrong_recovery_code';
-    const stored = /^email_otp:(\d+):([A-Za-z0-9_-]+)$/.exec(t.row.challenge ?? '');
-    if (!stored) return 'no_email_otp_sent';
-    if (Number(stored[1]) + EMAIL_OTP_TTL_MS <= this.d.clock.now()) return 'email_otp_expired';
-    if (!isNumericCode(code) || !safeEqual(stored[2], this.otpHash(t.row.id, code))) return 'wrong_code';
-    return null;
+    return checkOtp(t.row.challenge, method, t.row.id, code, this.d.clock.now());
   }
 
   private async fail(t: OpenToken, method: MfaMethod, reason: string, attempt: number, ctx: RequestContext): Promise<never> {
@@ -250,10 +298,5 @@ export class MfaLogin implements SecondFactor {
     await this.accountLimiter.reward(t.user.id, 1).catch(() => undefined);
     const tokens = await this.d.accounts.completeLogin(t.user, amr, ctx, t.binding.transport);
     return { user: t.user, tokens, transport: t.binding.transport };
-  }
-
-  /** salted with the token id, so one hash cannot be matched against another token's row */
-  private otpHash(tokenId: string, code: string): string {
-    return sha256(`email-otp:${tokenId}:${code}`);
   }
 }

@@ -2,6 +2,8 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
 import type { UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { MfaOptions } from './login.js';
+import type { PhoneService } from './phone.js';
 import type { RecoveryCodeService } from './recovery.js';
 import type { TotpEnrolment, TotpService } from './totp.js';
 import type { WebauthnService } from './webauthn.js';
@@ -22,6 +24,9 @@ export class MfaManager {
     private readonly totp: TotpService,
     private readonly recovery: RecoveryCodeService,
     private readonly webauthn: WebauthnService,
+    private readonly phone: PhoneService,
+    /** shared with MfaLogin, so one switch turns SMS on or off everywhere */
+    private readonly options: MfaOptions,
   ) {}
 
   startTotp(user: UserRow): Promise<TotpEnrolment> {
@@ -69,6 +74,37 @@ export class MfaManager {
     await this.dropCodesIfNoFactor(user.id);
   }
 
+  /** Texts a code to the number; answered with its masked form. */
+  startSms(user: UserRow, phone: string): Promise<{ phoneMasked: string; expiresInSec: number }> {
+    this.requireSms();
+    return this.phone.startEnrolment(user, phone);
+  }
+
+  /** Confirms the phone; the first factor of an account also gets the recovery codes. */
+  async confirmSms(user: UserRow, code: string, by: Actor): Promise<{ phoneMasked: string; recoveryCodes: string[] | null }> {
+    this.requireSms();
+    const r = await this.phone.confirm(user, code);
+    if (!r.ok) {
+      if (r.reason === 'not_started') throw new TesseraError('conflict', { detail: 'Start the phone set-up first (POST /v1/mfa/sms).' });
+      await this.events.record({ type: 'mfa_failed', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'sms', reason: r.reason, step: 'enrolment' } });
+      throw new TesseraError('invalid_code', {
+        ...(r.reason === 'too_many_attempts' ? { detail: 'Too many wrong codes; request a new one.' } : {}),
+        reason: `sms enrolment: ${r.reason}`,
+      });
+    }
+    await this.events.record({ type: 'mfa_enrolled', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'sms' } });
+    const recoveryCodes = (await this.recovery.count(user.id)) === 0 ? await this.recovery.regenerate(user.id) : null;
+    return { phoneMasked: r.phoneMasked, recoveryCodes };
+  }
+
+  /** Works with SMS switched off too: the user can always erase their number. */
+  async removeSms(user: UserRow, by: Actor): Promise<void> {
+    const had = await this.phone.isEnrolled(user.id);
+    if (!(await this.phone.remove(user.id))) throw new TesseraError('not_found');
+    if (had) await this.events.record({ type: 'mfa_removed', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { method: 'sms' } });
+    await this.dropCodesIfNoFactor(user.id);
+  }
+
   async regenerateRecoveryCodes(user: UserRow, by: Actor): Promise<string[]> {
     if (!(await this.hasFactor(user.id))) throw new TesseraError('conflict', { detail: 'Set up an authenticator app or a passkey first.' });
     const codes = await this.recovery.regenerate(user.id);
@@ -76,8 +112,13 @@ export class MfaManager {
     return codes;
   }
 
+  /** A confirmed phone counts even while SMS is switched off, so its recovery codes survive that. */
   private async hasFactor(userId: string): Promise<boolean> {
-    return (await this.totp.isEnrolled(userId)) || (await this.webauthn.list(userId)).length > 0;
+    return (await this.totp.isEnrolled(userId)) || (await this.webauthn.list(userId)).length > 0 || (await this.phone.isEnrolled(userId));
+  }
+
+  private requireSms(): void {
+    if (!this.options.smsOtp) throw new TesseraError('invalid_request', { detail: 'Codes by SMS are not enabled.' });
   }
 
   private async dropCodesIfNoFactor(userId: string): Promise<void> {

@@ -45,6 +45,7 @@ export function accountRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth):
         totp: totp?.confirmedAt != null,
         webauthn: passkeys.length > 0,
         passkeys: passkeys.length,
+        sms: await t.mfa.phone.maskedPhone(user.id),
         recovery_codes_left: await t.store.countRecoveryCodes(user.id),
       },
       created_at: new Date(user.createdAt).toISOString(),

@@ -12,8 +12,10 @@ const Code = z.string().min(1).max(64);
 const WebauthnResponse = z.looseObject({ id: z.string().min(1).max(1400), response: z.looseObject({}) });
 const Transport = z.enum(['bearer', 'cookie']);
 
-const MfaBody = z.strictObject({ mfa_token: MfaToken, method: z.enum(['totp', 'recovery_code', 'email_otp']), code: Code });
+const MfaBody = z.strictObject({ mfa_token: MfaToken, method: z.enum(['totp', 'recovery_code', 'email_otp', 'sms_otp']), code: Code });
 const MfaEmailBody = z.strictObject({ mfa_token: MfaToken });
+/** the E.164 check (after stripping spaces, dashes, dots, parentheses) is in core/mfa/phone.ts */
+const SmsEnrolBody = z.strictObject({ phone: z.string().min(1).max(32) });
 const PasskeyOptionsBody = z.strictObject({ mfa_token: MfaToken.optional() });
 const PasskeyLoginBody = z.strictObject({ mfa_token: MfaToken.optional(), response: WebauthnResponse, transport: Transport.optional() });
 const TotpVerifyBody = z.strictObject({ code: Code });
@@ -54,6 +56,14 @@ export function mfaRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): voi
     const b = request.body as z.infer<typeof MfaEmailBody>;
     const ctx = await contextFor(request, b.mfa_token, 'bearer');
     const r = await t.mfa.login.sendEmailOtp(b.mfa_token, ctx);
+    return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', expires_in: r.expiresInSec });
+  });
+
+  // Texts a code for `method: "sms_otp"` when SMS is enabled and the account has a confirmed phone.
+  app.post('/v1/login/mfa/sms', body(MfaEmailBody), async (request, reply) => {
+    const b = request.body as z.infer<typeof MfaEmailBody>;
+    const ctx = await contextFor(request, b.mfa_token, 'bearer');
+    const r = await t.mfa.login.sendSmsOtp(b.mfa_token, ctx);
     return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', expires_in: r.expiresInSec });
   });
 
@@ -125,6 +135,26 @@ export function mfaRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): voi
   app.delete('/v1/mfa/webauthn/:id', { ...manage(), schema: { tags: ['mfa'], params: jsonSchema(PasskeyParams) } }, async (request, reply) => {
     const { a, by } = recent(request);
     await t.mfa.manage.removePasskey(a.user, (request.params as z.infer<typeof PasskeyParams>).id, by);
+    return reply.code(204).send();
+  });
+
+  app.post('/v1/mfa/sms', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(SmsEnrolBody) } }, async (request, reply) => {
+    const { a } = recent(request);
+    const r = await t.mfa.manage.startSms(a.user, (request.body as z.infer<typeof SmsEnrolBody>).phone);
+    return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', phone: r.phoneMasked, expires_in: r.expiresInSec });
+  });
+
+  app.post('/v1/mfa/sms/verify', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(TotpVerifyBody) } }, async (request, reply) => {
+    const { a, by } = recent(request);
+    const r = await t.mfa.manage.confirmSms(a.user, (request.body as z.infer<typeof TotpVerifyBody>).code, by);
+    return reply
+      .header('Cache-Control', 'no-store')
+      .send({ phone: r.phoneMasked, ...(r.recoveryCodes ? { recovery_codes: r.recoveryCodes } : {}) });
+  });
+
+  app.delete('/v1/mfa/sms', manage(), async (request, reply) => {
+    const { a, by } = recent(request);
+    await t.mfa.manage.removeSms(a.user, by);
     return reply.code(204).send();
   });
 
