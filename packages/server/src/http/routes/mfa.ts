@@ -33,7 +33,7 @@ function passkeyToJson(c: WebauthnCredentialRow): Record<string, unknown> {
 }
 
 /**
- * The second sign-in step and MFA management (docs/api.md). Every route is in the tight per-IP `mfa` limit;
+ * The second sign-in step and MFA management (API.md; additions in docs/api-notes.md). Every route is in the tight per-IP `mfa` limit;
  * the per-token and per-account attempt budgets live in core/mfa/login.ts.
  */
 export function mfaRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
