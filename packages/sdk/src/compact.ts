@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { TesseraTokenError } from './errors.js';
 import type { TesseraTokenErrorCode } from './errors.js';
 import { parseStrictJson, StrictJsonError } from './strict-json.js';
@@ -16,6 +17,15 @@ export interface DecodedCompact {
   payload: Record<string, unknown>;
 }
 
+/** The decoded parts plus what a signature check needs, so nothing is decoded twice. */
+export interface DecodedCompactParts extends DecodedCompact {
+  /** The three base64url segments. */
+  segments: string[];
+  /** `header.payload` as bytes (the JWS signing input). */
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
 /**
  * Structural checks on a JWS compact string, done before any crypto so malformed input costs almost nothing
  * and never reaches a lenient decoder.
@@ -26,38 +36,70 @@ export function decodeCompactStrict(
   code: TesseraTokenErrorCode,
   forbidden: readonly string[] = FORBIDDEN_HEADER_PARAMS,
 ): DecodedCompact {
-  const fail = (reason: string): never => {
-    throw new TesseraTokenError(code, reason);
-  };
-  if (typeof token !== 'string' || token.length === 0) return fail('missing');
-  if (token.length > maxBytes) return fail('token_too_long');
-  const parts = token.split('.');
-  if (parts.length !== 3) return fail('malformed_segments');
-  for (const part of parts) {
-    // Canonical base64url only: a second spelling of the same bytes is a way to slip past deny-lists and caches.
-    if (!B64URL.test(part) || part.length % 4 === 1) return fail('malformed_base64url');
-    if (Buffer.from(part, 'base64url').toString('base64url') !== part) return fail('malformed_base64url');
-  }
-  const header = decodeJsonObject(parts[0], fail);
-  const payload = decodeJsonObject(parts[1], fail);
-  for (const p of forbidden) if (p in header) return fail(`header_${p}_forbidden`);
+  const { header, payload } = decodeCompactParts(token, maxBytes, code, forbidden);
   return { header, payload };
 }
 
-function decodeJsonObject(segment: string, fail: (reason: string) => never): Record<string, unknown> {
+export function decodeCompactParts(
+  token: unknown,
+  maxBytes: number,
+  code: TesseraTokenErrorCode,
+  forbidden: readonly string[] = FORBIDDEN_HEADER_PARAMS,
+): DecodedCompactParts {
+  if (typeof token !== 'string' || token.length === 0) return refuse(code, 'missing');
+  if (token.length > maxBytes) return refuse(code, 'token_too_long');
+  const parts = token.split('.');
+  if (parts.length !== 3) return refuse(code, 'malformed_segments');
+  const bytes: Buffer[] = [];
+  for (const part of parts) {
+    // Canonical base64url only: a second spelling of the same bytes is a way to slip past deny-lists and caches.
+    if (!B64URL.test(part) || part.length % 4 === 1 || !zeroPadBits(part)) return refuse(code, 'malformed_base64url');
+    bytes.push(Buffer.from(part, 'base64url'));
+  }
+  const header = decodeJsonObject(bytes[0], code);
+  const payload = decodeJsonObject(bytes[1], code);
+  for (const p of forbidden) if (p in header) return refuse(code, `header_${p}_forbidden`);
+  // The segments are canonical base64url (ASCII), so latin1 gives exactly the signed bytes.
+  const signingInput = Buffer.from(token.slice(0, parts[0].length + 1 + parts[1].length), 'latin1');
+  return { header, payload, segments: parts, signingInput, signature: bytes[2] };
+}
+
+/**
+ * With the alphabet checked and no '=' padding, the one other spelling of the same bytes sets the unused low
+ * bits of the last character: they must be zero (what re-encoding the decoded bytes would give).
+ */
+function zeroPadBits(part: string): boolean {
+  const rem = part.length % 4;
+  if (rem === 0) return true;
+  const c = part.charCodeAt(part.length - 1);
+  const v = c >= 0x61 ? c - 0x61 + 26 : c >= 0x41 ? c - 0x41 : c >= 0x30 && c <= 0x39 ? c - 0x30 + 52 : c === 0x2d ? 62 : 63;
+  return (v & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
+
+// Module-level (not a closure per call): this runs for every never-seen token.
+function refuse(code: TesseraTokenErrorCode, reason: string): never {
+  throw new TesseraTokenError(code, reason);
+}
+
+function decodeJsonObject(bytes: Buffer, code: TesseraTokenErrorCode): Record<string, unknown> {
   let text: string;
-  try {
-    text = utf8.decode(Buffer.from(segment, 'base64url'));
-  } catch {
-    return fail('malformed_utf8');
+  if (isAscii(bytes)) {
+    // The usual case: plain ASCII reads the same in every decoder, so skip the validating UTF-8 one.
+    text = bytes.toString('latin1');
+  } else {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return refuse(code, 'malformed_utf8');
+    }
   }
   let value: unknown;
   try {
     value = parseStrictJson(text);
   } catch (err) {
-    return fail(err instanceof StrictJsonError ? err.reason : 'malformed_json');
+    return refuse(code, err instanceof StrictJsonError ? err.reason : 'malformed_json');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('malformed_json');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse(code, 'malformed_json');
   return value as Record<string, unknown>;
 }
 

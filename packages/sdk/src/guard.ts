@@ -62,6 +62,31 @@ export interface GuardNeeds {
   scopes?: readonly string[];
 }
 
+/**
+ * The token of a request's only `Authorization: Bearer <token>` header when it has no DPoP header, read from
+ * Node's raw header list (so `req.headers` is never built for a cache hit); else undefined. Only a cache
+ * candidate: a cached token passed `verify`'s canonical base64url checks, so whenever the cache knows this
+ * string, `extractToken` would have returned it as a Bearer token too.
+ */
+export function rawBearerCandidate(rawHeaders: readonly string[]): string | undefined {
+  let authorization: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (authorization !== undefined) return undefined;
+      authorization = rawHeaders[i + 1];
+    } else if (name.length === 4 && name.toLowerCase() === 'dpop') {
+      return undefined;
+    }
+  }
+  return authorization !== undefined && authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+}
+
+/** Whether the claims meet the roles (any of) and scopes (all of) a guard asks for. */
+export function meetsNeeds(claims: AccessTokenClaims, needs: GuardNeeds): boolean {
+  return (!needs.roles || hasAnyRole(claims, needs.roles)) && (!needs.scopes || missingScopes(claims, needs.scopes).length === 0);
+}
+
 export type GuardResult = { ok: true; claims: AccessTokenClaims } | { ok: false; problem: Problem };
 
 /**
@@ -80,7 +105,8 @@ export async function runGuard(verifier: TesseraVerifier, s: GuardSettings, req:
       claims = await verifier.verify(presented.token, {
         scheme,
         method: req.method,
-        url: requestUrl(s.origin, req.protocol, req.host, req.path),
+        // Only a DPoP proof is checked against the URL (a bound token under another scheme is refused first).
+        ...(scheme === 'dpop' ? { url: requestUrl(s.origin, req.protocol, req.host, req.path) } : {}),
         ...(presented.dpopProof !== undefined ? { dpopProof: presented.dpopProof } : {}),
         ...(req.ip !== undefined ? { ip: req.ip } : {}),
         ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),

@@ -1,7 +1,8 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type * as jose from 'jose';
-import { assertAlgorithmAllowList, decodeCompactStrict, isAllowedAlg } from './compact.js';
+import { assertAlgorithmAllowList, decodeCompactParts, isAllowedAlg } from './compact.js';
 import { TesseraTokenError } from './errors.js';
+import { nativeKeyFor, verifyNative } from './native-verify.js';
 
 export { TesseraTokenError, isTesseraTokenError } from './errors.js';
 export type { TesseraTokenErrorCode } from './errors.js';
@@ -42,6 +43,8 @@ export const MAX_CLOCK_TOLERANCE_SEC = 60;
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'sub', 'jti', 'sid', 'auth_time', 'amr', 'roles'];
+// The order in which jose reports a missing claim (its required claims, then aud and iss, reversed).
+const PRESENCE_ORDER = [...new Set([...REQUIRED_CLAIMS, 'aud', 'iss'].reverse())];
 
 export function clockToleranceOf(opts: { clockToleranceSec?: number }): number {
   const t = opts.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
@@ -51,7 +54,8 @@ export function clockToleranceOf(opts: { clockToleranceSec?: number }): number {
 
 /**
  * Verifies a Tessera access token (RFC 9068 profile). Cheap structural refusals come first, before any key
- * lookup or signature check; then jose verifies with *our* algorithm allow-list, never the token's choice.
+ * lookup or signature check; then the signature is checked with *our* algorithm allow-list, never the token's
+ * choice (node:crypto for Tessera's own EdDSA and ES256 keys, jose for any other key), and the claims.
  */
 export async function verifyAccessTokenJwt(
   token: string,
@@ -60,7 +64,8 @@ export async function verifyAccessTokenJwt(
 ): Promise<{ claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters }> {
   assertAlgorithmAllowList(opts.algorithms, 'verifyAccessTokenJwt');
   const tolerance = clockToleranceOf(opts);
-  const { header } = decodeCompactStrict(token, opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'invalid_token');
+  const parts = decodeCompactParts(token, opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'invalid_token');
+  const header = parts.header;
   // Algorithm confusion (`none`, HS256 keyed with a public key) is stopped here and again inside jose.
   if (!isAllowedAlg(header.alg, opts.algorithms)) throw new TesseraTokenError('invalid_token', 'alg_not_allowed');
   // Only access tokens: an ID token, mfa_token or DPoP proof signed by the same key must not pass as one.
@@ -70,15 +75,26 @@ export async function verifyAccessTokenJwt(
   let payload: jose.JWTPayload;
   let protectedHeader: jose.ProtectedHeaderParameters;
   try {
-    ({ payload, protectedHeader } = await jwtVerify(token, getKey, {
-      issuer: opts.issuer,
-      audience: opts.audience,
-      algorithms: opts.algorithms,
-      typ: 'at+jwt',
-      clockTolerance: tolerance,
-      requiredClaims: REQUIRED_CLAIMS,
-      currentDate: new Date(nowMs),
-    }));
+    // The resolver gets what jose would give it: the parsed header and the flattened JWS.
+    const [protectedB64, payloadB64, signatureB64] = parts.segments;
+    const key = await getKey(header as jose.JWTHeaderParameters, { payload: payloadB64, protected: protectedB64, signature: signatureB64 });
+    const native = nativeKeyFor(header.alg, key);
+    if (native !== undefined) {
+      // The same checks jose makes, in its order and with its error codes, after a node:crypto signature check.
+      if (!verifyNative(header.alg, native, parts.signingInput, parts.signature)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+      payload = validateClaimsSet(parts.payload, opts, tolerance, nowMs);
+      protectedHeader = header;
+    } else {
+      ({ payload, protectedHeader } = await jwtVerify(token, key, {
+        issuer: opts.issuer,
+        audience: opts.audience,
+        algorithms: opts.algorithms,
+        typ: 'at+jwt',
+        clockTolerance: tolerance,
+        requiredClaims: REQUIRED_CLAIMS,
+        currentDate: new Date(nowMs),
+      }));
+    }
   } catch (err) {
     throw toTokenError(err);
   }
@@ -86,6 +102,32 @@ export async function verifyAccessTokenJwt(
   // jose accepts any past or future iat; a token "issued" in the future was minted with a wrong clock or forged.
   if (claims.iat > nowMs / 1000 + tolerance) throw new TesseraTokenError('invalid_token', 'iat_in_future');
   return { claims, header: protectedHeader };
+}
+
+function failed(claim: string): never {
+  throw new TesseraTokenError('invalid_token', `ERR_JWT_CLAIM_VALIDATION_FAILED:${claim}`);
+}
+
+function bad(claim: string): never {
+  throw new TesseraTokenError('invalid_token', `claim_${claim}_malformed`);
+}
+
+/** jose's JWT claims-set validation (presence, iss, aud, nbf, exp) for the options this SDK uses. */
+function validateClaimsSet(p: Record<string, unknown>, opts: JwtVerifyOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+  for (const claim of PRESENCE_ORDER) if (!Object.hasOwn(p, claim)) failed(claim);
+  if (!(Array.isArray(opts.issuer) ? (opts.issuer as unknown[]) : [opts.issuer]).includes(p.iss)) failed('iss');
+  const audiences = typeof opts.audience === 'string' ? [opts.audience] : opts.audience;
+  const aud = p.aud;
+  const audOk = typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) ? audiences.some((a) => aud.includes(a)) : false;
+  if (!audOk) failed('aud');
+  const now = Math.floor(new Date(nowMs).getTime() / 1000);
+  if (!Number.isFinite(now)) throw new TesseraTokenError('invalid_token', 'verification_failed');
+  if (typeof p.iat !== 'number') failed('iat');
+  if (p.nbf !== undefined && typeof p.nbf !== 'number') failed('nbf');
+  if (typeof p.nbf === 'number' && p.nbf > now + tolerance) failed('nbf');
+  if (typeof p.exp !== 'number') failed('exp');
+  if ((p.exp) <= now - tolerance) throw new TesseraTokenError('invalid_token', 'ERR_JWT_EXPIRED');
+  return p;
 }
 
 export function isAccessTokenTyp(typ: unknown): boolean {
@@ -111,9 +153,6 @@ function isNonEmptyString(v: unknown): v is string {
 
 /** jose checks presence and the registered time claims; we check every type the rest of the code relies on. */
 function assertClaimsShape(p: jose.JWTPayload): AccessTokenClaims {
-  const bad = (claim: string): never => {
-    throw new TesseraTokenError('invalid_token', `claim_${claim}_malformed`);
-  };
   if (!isNonEmptyString(p.iss)) bad('iss');
   if (!isNonEmptyString(p.sub)) bad('sub');
   if (!(typeof p.aud === 'string' || isStringArray(p.aud))) bad('aud');

@@ -20,6 +20,15 @@ interface SubEntry {
 export class RevocationSet {
   readonly #sids = new Map<string, number>();
   readonly #subs = new Map<string, SubEntry>();
+  #version = 0;
+
+  /**
+   * Grows with every applied item and never otherwise. Sweeping only forgets entries, so a token found not
+   * revoked at version v is still not revoked while the version is v: callers may skip the lookups.
+   */
+  get version(): number {
+    return this.#version;
+  }
 
   get sizes(): { sids: number; subs: number } {
     return { sids: this.#sids.size, subs: this.#subs.size };
@@ -45,6 +54,7 @@ export class RevocationSet {
       });
       used = true;
     }
+    if (used) this.#version++;
     return used;
   }
 

@@ -8,6 +8,8 @@
  */
 const MAX_DEPTH = 16;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const LITERALS = ['true', 'false', 'null'];
 
 export class StrictJsonError extends Error {
   constructor(readonly reason: 'duplicate_key' | 'malformed_json') {
@@ -16,11 +18,63 @@ export class StrictJsonError extends Error {
 }
 
 export function parseStrictJson(text: string): unknown {
+  // Fast path for the common, valid case: the native parser, then two cheap checks on what it produced. It
+  // accepts only what the scanner below accepts; anything else gets the scanner and its exact reason.
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    value = undefined;
+  }
+  if (value !== undefined && membersIn(text) === keysIn(value, 0)) return value;
   const scanner = new Scanner(text);
   scanner.value(0);
   scanner.ws();
   if (scanner.pos !== text.length) throw new StrictJsonError('malformed_json');
   return JSON.parse(text) as unknown;
+}
+
+/** Members written in valid JSON text: every ':' outside a string separates exactly one key from its value. */
+function membersIn(s: string): number {
+  let n = 0;
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf('"', i);
+    const end = open === -1 ? s.length : open;
+    for (; i < end; i++) if (s.charCodeAt(i) === 0x3a) n++;
+    if (open === -1) return n;
+    // Jump to the closing quote: the first one not escaped by an odd run of backslashes.
+    let close = open;
+    for (;;) {
+      close = s.indexOf('"', close + 1);
+      if (close === -1) return -1;
+      let b = close - 1;
+      while (s.charCodeAt(b) === 0x5c) b--;
+      if ((close - 1 - b) % 2 === 0) break;
+    }
+    i = close + 1;
+  }
+}
+
+/**
+ * Keys the parser kept (a duplicate collapses into one, so fewer than written), or -1 when a value sits
+ * deeper than MAX_DEPTH.
+ */
+function keysIn(v: unknown, depth: number): number {
+  if (depth > MAX_DEPTH) return -1;
+  if (typeof v !== 'object' || v === null) return 0;
+  const values: unknown[] = Array.isArray(v) ? v : Object.values(v);
+  let n = Array.isArray(v) ? 0 : values.length;
+  for (const item of values) {
+    if (typeof item !== 'object' || item === null) {
+      if (depth + 1 > MAX_DEPTH) return -1;
+      continue;
+    }
+    const k = keysIn(item, depth + 1);
+    if (k < 0) return -1;
+    n += k;
+  }
+  return n;
 }
 
 class Scanner {
@@ -42,10 +96,10 @@ class Scanner {
     if (c === '{') return this.object(depth);
     if (c === '[') return this.array(depth);
     if (c === '"') {
-      this.string();
+      this.string(false);
       return;
     }
-    for (const lit of ['true', 'false', 'null']) {
+    for (const lit of LITERALS) {
       if (this.s.startsWith(lit, this.pos)) {
         this.pos += lit.length;
         return;
@@ -69,7 +123,7 @@ class Scanner {
       this.ws();
       if (this.s[this.pos] !== '"') throw new StrictJsonError('malformed_json');
       // Compare decoded keys: "alg" and "\u0061lg" are the same key to every parser.
-      const key = this.string();
+      const key = this.string(true);
       if (keys.has(key)) throw new StrictJsonError('duplicate_key');
       keys.add(key);
       this.ws();
@@ -99,18 +153,20 @@ class Scanner {
     }
   }
 
-  /** Scans a string literal at `pos` and returns its decoded value. */
-  private string(): string {
+  /** Scans a string literal at `pos`; returns its decoded value when `decode` (keys), else ''. */
+  private string(decode: boolean): string {
     const start = this.pos++;
+    let escaped = false;
     for (;;) {
       if (this.pos >= this.s.length) throw new StrictJsonError('malformed_json');
       const c = this.s.charCodeAt(this.pos);
       if (c === 0x22) break;
       if (c < 0x20) throw new StrictJsonError('malformed_json');
       if (c === 0x5c) {
+        escaped = true;
         const e = this.s[this.pos + 1];
         if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(this.s.slice(this.pos + 2, this.pos + 6))) throw new StrictJsonError('malformed_json');
+          if (!HEX4.test(this.s.slice(this.pos + 2, this.pos + 6))) throw new StrictJsonError('malformed_json');
           this.pos += 6;
           continue;
         }
@@ -121,6 +177,8 @@ class Scanner {
       this.pos++;
     }
     this.pos++;
-    return JSON.parse(this.s.slice(start, this.pos)) as string;
+    if (!decode) return '';
+    // Without a backslash the literal's text is its value; JSON.parse only where escapes need decoding.
+    return escaped ? (JSON.parse(this.s.slice(start, this.pos)) as string) : this.s.slice(start + 1, this.pos - 1);
   }
 }

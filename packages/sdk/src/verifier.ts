@@ -72,9 +72,31 @@ export interface TesseraVerifier {
 }
 
 interface CacheEntry {
+  token: string;
   claims: AccessTokenClaims;
   expiresAtMs: number;
+  /** The revocation set's version when this token was last found not revoked (-1: never). */
+  unrevokedAt: number;
 }
+
+/**
+ * The cache-hit path as a plain synchronous function, for a token presented as Bearer or cookie: no promise,
+ * no context object. It answers only when `verify` would return these very claims without further work
+ * (feed fresh, token cached and unexpired, not revoked, not DPoP-bound, no geo check); otherwise undefined,
+ * and the caller runs `verify`.
+ */
+export type CachedVerify = (token: string) => AccessTokenClaims | undefined;
+const cachedPaths = new WeakMap<TesseraVerifier, CachedVerify>();
+
+/** The cache-hit path of a verifier made by createVerifier (undefined for any other implementation). */
+export function cachedVerifyOf(verifier: TesseraVerifier): CachedVerify | undefined {
+  return cachedPaths.get(verifier);
+}
+
+// Cache keys are the token's last characters (its signature, random), compared in full on a hit: hashing a
+// whole 600-byte token for the Map costs more than the rest of a cache hit together.
+const KEY_CHARS = 24;
+const keyOf = (token: string): string => (token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token);
 
 export function createVerifier(opts: VerifierOptions): TesseraVerifier {
   if (typeof opts.issuer !== 'string' || opts.issuer.length === 0) throw new TypeError('createVerifier: issuer is required');
@@ -179,7 +201,29 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
 
   const isHealthy = (): boolean => jwks.loaded && (feed === undefined || feed.isFresh(now()));
 
-  return {
+  const lookup = (key: string, token: string): CacheEntry | undefined => {
+    const entry = cache.get(key);
+    return entry !== undefined && entry.token === token ? entry : undefined;
+  };
+
+  const cachedVerify: CachedVerify = (token) => {
+    if (geo !== undefined) return undefined;
+    const t = now();
+    if (feed !== undefined && !feed.isFresh(t)) return undefined;
+    const entry = lookup(keyOf(token), token);
+    if (entry === undefined || t >= entry.expiresAtMs) return undefined;
+    const claims = entry.claims;
+    if (claims.cnf !== undefined) return undefined;
+    const version = revocations.version;
+    if (entry.unrevokedAt !== version) {
+      if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return undefined;
+      entry.unrevokedAt = version;
+    }
+    hits++;
+    return claims;
+  };
+
+  const verifier: TesseraVerifier = {
     isHealthy,
 
     async ready() {
@@ -194,13 +238,14 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
         startBackground();
         throw new TesseraTokenError('revocation_feed_stale', 'feed_silent');
       }
-      let entry = cache.get(token);
+      const key = keyOf(token);
+      let entry = lookup(key, token);
       if (entry === undefined || t >= entry.expiresAtMs) {
-        if (entry) cache.delete(token);
+        if (entry) cache.delete(key);
         misses++;
         const { claims } = await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts);
-        entry = { claims, expiresAtMs: (claims.exp + tolerance) * 1000 };
-        cache.set(token, entry);
+        entry = { token, claims, expiresAtMs: (claims.exp + tolerance) * 1000, unrevokedAt: -1 };
+        cache.set(key, entry);
       } else {
         hits++;
       }
@@ -229,4 +274,6 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       };
     },
   };
+  cachedPaths.set(verifier, cachedVerify);
+  return verifier;
 }
