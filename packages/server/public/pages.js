@@ -8,7 +8,7 @@ import * as webauthn from './webauthn.js';
 const page = document.body.dataset.page;
 const signedInPage = document.body.dataset.expiresIn !== undefined;
 
-const METHOD_LABELS = { totp: 'Authenticator app code', recovery_code: 'Recovery code', email_otp: 'Code sent by email' };
+const METHOD_LABELS = { totp: 'Authenticator app code', recovery_code: 'Recovery code', email_otp: 'Code sent by email', sms_otp: 'Code sent by text message' };
 // Only our own pages: `next` must never send a freshly signed-in user to another site (open redirect).
 const NEXT_OK = /^\/(account(\/sessions|\/events)?|admin)(\?[\w=&%.@+-]*)?$/;
 
@@ -91,6 +91,7 @@ function secondStep(body) {
   for (const el of [select.closest('.field'), $('input[name="code"]', form).closest('.field'), $('button[type="submit"]', form)]) el.hidden = codeMethods.length === 0;
   $('[data-action="mfa-passkey"]', form).hidden = !body.methods.includes('webauthn') || !webauthn.supported();
   $('[data-action="mfa-email"]', form).hidden = !body.methods.includes('email_otp');
+  $('[data-action="mfa-sms"]', form).hidden = !body.methods.includes('sms_otp');
   $('[data-form="sign-in"]').hidden = true;
   $('.passkey-only')?.setAttribute('hidden', '');
   form.hidden = false;
@@ -188,6 +189,12 @@ const ACTIONS = {
     if (!res.ok) return sayProblem(b.form, res);
     $('select[name="method"]').value = 'email_otp';
     return say(b.form, 'A code is on its way to your email.', 'ok');
+  },
+  'mfa-sms': async (b) => {
+    const res = await api('POST', '/v1/login/mfa/sms', { mfa_token: mfaToken });
+    if (!res.ok) return sayProblem(b.form, res);
+    $('select[name="method"]').value = 'sms_otp';
+    return say(b.form, 'A code is on its way to your phone.', 'ok');
   },
   'start-totp': async (b) => {
     const section = b.closest('section');

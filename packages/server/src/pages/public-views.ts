@@ -24,6 +24,7 @@ export function signInPage(): string {
   ${field({ name: 'code', label: 'Code', autocomplete: 'one-time-code', inputmode: 'numeric' })}
   <button type="submit">Verify</button>
   <button type="button" class="secondary" data-action="mfa-email" hidden>Email me a code</button>
+  <button type="button" class="secondary" data-action="mfa-sms" hidden>Text me a code</button>
   <button type="button" class="secondary" data-action="mfa-passkey" hidden>Use a passkey</button>
   ${status()}
 </form>
