@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haversineKm } from '../src/core/geo-distance.js';
+import { haversineKm } from '@tessera/sdk';
 import { assessRisk, userAgentFamily, type RiskObservation, type RiskRule } from '../src/core/risk.js';
 import type { GeoPoint } from '../src/store/types.js';
 

@@ -47,6 +47,11 @@ export class AccountService {
     private readonly cfg: AccountConfig,
   ) {}
 
+  /** An admin's "user" filter: an account id, or an email in any of its spellings. */
+  async findUser(ref: string): Promise<UserRow | undefined> {
+    return ref.includes('@') ? this.store.getUserByEmail(normalizeEmail(ref)) : this.store.getUserById(ref.trim());
+  }
+
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
     const email = normalizeEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });

@@ -1,5 +1,6 @@
 import type { GeoPoint } from '../store/types.js';
-import { haversineKm } from './geo-distance.js';
+// One distance formula for the server's risk engine and the SDK's local check.
+import { haversineKm } from '@tessera/sdk';
 
 /**
  * The risk engine: pure functions over a request and the history it is compared with (for a refresh or

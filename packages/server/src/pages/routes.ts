@@ -3,7 +3,6 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext, HttpAuth } from '../http/auth.js';
 import type { Tessera } from '../tessera.js';
-import type { UserRow } from '../store/types.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
 import { PAGE_CSP } from './layout.js';
@@ -79,12 +78,7 @@ export async function pagesRoutes(app: FastifyInstance, t: Tessera, auth: HttpAu
     if (!a.user.isAdmin) return sendPage(reply, forbiddenPage({ email: a.user.email, isAdmin: false }, expiresIn(a)), 403);
     const query = request.query as Record<string, unknown>;
     const filter = { type: q(query.type), user: q(query.user).trim() };
-    let subject: UserRow | undefined;
-    if (filter.user) {
-      subject = filter.user.includes('@')
-        ? await t.store.getUserByEmail(filter.user.normalize('NFKC').toLowerCase())
-        : await t.store.getUserById(filter.user);
-    }
+    const subject = filter.user ? await t.accounts.findUser(filter.user) : undefined;
     const events = filter.user && !subject ? [] : await t.events.list({ ...(subject ? { userId: subject.id } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 100 });
     const page = adminPage(
       {

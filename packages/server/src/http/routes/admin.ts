@@ -26,11 +26,8 @@ export function adminRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
 
   app.get('/v1/admin/events', { ...admin, schema: { tags: ['admin'], querystring: jsonSchema(EventsQuery) } }, async (request) => {
     const q = request.query as z.infer<typeof EventsQuery>;
-    let userId: string | undefined;
-    if (q.user) {
-      // `user` may be an id or an email
-      userId = q.user.includes('@') ? ((await t.store.getUserByEmail(q.user.trim().normalize('NFKC').toLowerCase()))?.id ?? '-') : q.user;
-    }
+    // an unknown user matches no events (not all of them)
+    const userId = q.user ? ((await t.accounts.findUser(q.user))?.id ?? '-') : undefined;
     const rows = await t.events.list({
       ...(userId ? { userId } : {}),
       ...(q.type ? { type: q.type } : {}),
