@@ -72,14 +72,14 @@ export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
     const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
     const presented = body.refresh_token ?? cookieToken;
     if (!presented) throw new TesseraError('invalid_request', { detail: 'refresh_token is required.' });
-    const sid = await sessionOfRefresh(t, presented);
     if (fromCookie) {
       // The refresh cookie rides along on any request to /v1/token, so it needs the session-bound CSRF header.
+      const sid = await sessionOfRefresh(t, presented);
       if (!sid) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
       auth.checkCsrf(request, sid);
     }
-    const bound = sid ? ((await t.store.getSession(sid))?.dpopJkt ?? undefined) : undefined;
-    const jkt = await auth.dpop(request, undefined, bound);
+    // Any valid proof is accepted here; SessionService.refresh refuses one whose key is not the session's.
+    const jkt = await auth.dpop(request);
     const tokens = await t.sessions.refresh(presented, auth.context(request, jkt));
     return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
   });
