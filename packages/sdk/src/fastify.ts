@@ -3,10 +3,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { guardSettings, meetsNeeds, rawBearerCandidate, runGuard } from './guard.js';
 import type { GuardNeeds, GuardSettings, HttpAuthOptions } from './guard.js';
 import type { AccessTokenClaims } from './jwt.js';
-import { cachedVerifyOf, createVerifier } from './verifier.js';
+import { createVerifier, verifyNowOf } from './verifier.js';
+import { TesseraTokenError } from './errors.js';
+import { isToken68, problemFor } from './http.js';
+import type { Problem } from './http.js';
 import type { TesseraVerifier, VerifierOptions } from './verifier.js';
 
-export type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+/** Fastify's continuation for a callback-style hook. */
+export type HookDone = (err?: Error) => void;
+
+/**
+ * A route preHandler. Fastify passes `done`: a request the fast path accepts then goes on synchronously,
+ * without a promise or another microtask; anything else returns a promise, as an async hook does. Called
+ * without `done` (from your own hook), it always returns a promise.
+ */
+export type PreHandler = (request: FastifyRequest, reply: FastifyReply, done?: HookDone) => Promise<FastifyReply | undefined> | undefined;
+
+type AsyncPreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
 export interface TesseraFastify {
   verifier: TesseraVerifier;
@@ -31,7 +44,7 @@ export type TesseraAuthOptions = ({ verifier: TesseraVerifier } | VerifierOption
 const DONE: Promise<undefined> = Promise.resolve(undefined);
 
 function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardNeeds): PreHandler {
-  const full: PreHandler = async (request, reply) => {
+  const full: AsyncPreHandler = async (request, reply) => {
     const result = await runGuard(
       verifier,
       settings,
@@ -50,26 +63,44 @@ function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardN
       request.auth = result.claims;
       return undefined;
     }
-    return reply.code(result.problem.status).headers(result.problem.headers).send(result.problem.body);
+    return send(reply, result.problem);
   };
-  const cached = cachedVerifyOf(verifier);
-  if (cached === undefined) return full;
-  // A known Bearer token costs a few Map lookups: no promise chain, no context object, no URL built.
-  return (request, reply) => {
+  const quick = verifyNowOf(verifier);
+  if (quick === undefined) return (request, reply) => full(request, reply);
+  // A plain Bearer token is checked without a promise chain, a context object or a URL: a known one costs a
+  // few Map lookups, a new one the signature check and little else.
+  return (request, reply, done) => {
     if ((request.auth ?? null) === null) {
       const token = rawBearerCandidate(request.raw.rawHeaders);
-      const claims = token === undefined ? undefined : cached(token);
-      if (claims !== undefined && meetsNeeds(claims, needs)) {
-        request.auth = claims;
-        return DONE;
+      if (token !== undefined) {
+        let claims: AccessTokenClaims | undefined;
+        try {
+          claims = quick(token);
+        } catch (err) {
+          // Answered here only when the full path would read the very same Bearer token from the header.
+          if (!(err instanceof TesseraTokenError) || !isToken68(token)) return full(request, reply);
+          return refuse(reply, problemFor(err, 'bearer', settings.dpopAlgorithms));
+        }
+        if (claims !== undefined && meetsNeeds(claims, needs)) {
+          request.auth = claims;
+          if (done === undefined) return DONE;
+          done();
+          return undefined;
+        }
       }
     }
     return full(request, reply);
   };
 }
 
+function send(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).headers(problem.headers).send(problem.body);
+}
+
+const refuse = async (reply: FastifyReply, problem: Problem): Promise<FastifyReply> => send(reply, problem);
+
 /** Calls a guard, turning a synchronous throw into a rejection as an async function would. */
-function settle(run: () => Promise<FastifyReply | undefined>): Promise<FastifyReply | undefined> {
+function settle(run: () => Promise<FastifyReply | undefined> | undefined): Promise<FastifyReply | undefined> | undefined {
   try {
     return run();
   } catch (err) {
@@ -101,16 +132,16 @@ export default tesseraAuth;
 export type { HttpAuthOptions } from './guard.js';
 
 /** preHandler: a valid, unrevoked token (and DPoP proof when bound) is required. */
-export const requireAuth: PreHandler = (request, reply) => settle(() => request.server.tessera.requireAuth(request, reply));
+export const requireAuth: PreHandler = (request, reply, done) => settle(() => request.server.tessera.requireAuth(request, reply, done));
 
 /** preHandler: the token must carry at least one of `roles`. */
 export function requireRole(...roles: string[]): PreHandler {
   let g: PreHandler | undefined;
-  return (request, reply) => settle(() => (g ??= request.server.tessera.requireRole(...roles))(request, reply));
+  return (request, reply, done) => settle(() => (g ??= request.server.tessera.requireRole(...roles))(request, reply, done));
 }
 
 /** preHandler: the token's `scope` must include every one of `scopes`. */
 export function requireScope(...scopes: string[]): PreHandler {
   let g: PreHandler | undefined;
-  return (request, reply) => settle(() => (g ??= request.server.tessera.requireScope(...scopes))(request, reply));
+  return (request, reply, done) => settle(() => (g ??= request.server.tessera.requireScope(...scopes))(request, reply, done));
 }

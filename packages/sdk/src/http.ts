@@ -24,6 +24,12 @@ export class AuthHttpError extends Error {
 }
 
 const AUTHORIZATION = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Whether `Bearer <token>` is an Authorization header that extractToken reads as exactly this token. */
+export function isToken68(token: string): boolean {
+  return TOKEN68.test(token);
+}
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function single(v: string | string[] | undefined): string | undefined {

@@ -56,28 +56,39 @@ export class JwksCache {
   }
 
   getKey = async (header: JWTHeaderParameters): Promise<CryptoKey | KeyObject | Uint8Array> => {
-    if (typeof header.kid !== 'string' || header.kid.length === 0) throw new TesseraTokenError('invalid_token', 'kid_missing');
+    const kid = kidOf(header);
     try {
       await this.ensureLoaded();
     } catch {
       throw new TesseraTokenError('invalid_token', 'jwks_unavailable');
     }
+    let entry = this.#known(kid);
+    if (entry === undefined && this.#o.now() - this.#lastFetchAt >= this.#o.minRefetchIntervalMs) {
+      // A kid we do not know may be the issuer's freshly rotated key.
+      await this.refresh().catch(() => undefined);
+      entry = this.#keys.get(kid);
+    }
+    return checkedKey(entry, header);
+  };
+
+  /**
+   * getKey without waiting: the key when the keys are loaded and the kid is known, undefined when only
+   * getKey can tell (first load, or an unknown kid that may be a rotated key). Refuses exactly as getKey.
+   */
+  keyAtHand = (header: { kid?: unknown; alg?: unknown }): CryptoKey | KeyObject | Uint8Array | undefined => {
+    if (!this.#loaded) return undefined;
+    const entry = this.#known(kidOf(header));
+    return entry === undefined ? undefined : checkedKey(entry, header);
+  };
+
+  #known(kid: string): KeyEntry | undefined {
     const now = this.#o.now();
     if (now >= this.#expiresAt && now - this.#lastFetchAt >= this.#o.minRefetchIntervalMs) {
       // Stale-while-revalidate: keep serving the keys we have; a failed refresh keeps them too.
       this.refresh().catch(() => undefined);
     }
-    let entry = this.#keys.get(header.kid);
-    if (entry === undefined && now - this.#lastFetchAt >= this.#o.minRefetchIntervalMs) {
-      // A kid we do not know may be the issuer's freshly rotated key.
-      await this.refresh().catch(() => undefined);
-      entry = this.#keys.get(header.kid);
-    }
-    if (entry === undefined) throw new TesseraTokenError('invalid_token', 'kid_unknown');
-    // The key decides the algorithm, not the token: an Ed25519 kid with alg HS256 is a confusion attempt.
-    if (entry.alg !== header.alg) throw new TesseraTokenError('invalid_token', 'alg_key_mismatch');
-    return entry.key;
-  };
+    return this.#keys.get(kid);
+  }
 
   /** Single-flight refetch of the discovery document (first time) and the JWKS. */
   refresh(): Promise<void> {
@@ -146,6 +157,18 @@ export class JwksCache {
       return null;
     }
   }
+}
+
+function kidOf(header: { kid?: unknown }): string {
+  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new TesseraTokenError('invalid_token', 'kid_missing');
+  return header.kid;
+}
+
+function checkedKey(entry: KeyEntry | undefined, header: { alg?: unknown }): CryptoKey | KeyObject | Uint8Array {
+  if (entry === undefined) throw new TesseraTokenError('invalid_token', 'kid_unknown');
+  // The key decides the algorithm, not the token: an Ed25519 kid with alg HS256 is a confusion attempt.
+  if (entry.alg !== header.alg) throw new TesseraTokenError('invalid_token', 'alg_key_mismatch');
+  return entry.key;
 }
 
 export function maxAgeOf(cacheControl: string | null): number {

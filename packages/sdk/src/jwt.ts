@@ -1,6 +1,8 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type * as jose from 'jose';
-import { assertAlgorithmAllowList, decodeCompactParts, isAllowedAlg } from './compact.js';
+import type { KeyObject } from 'node:crypto';
+import { assertAlgorithmAllowList, decodeCompactParts, FORBIDDEN_HEADER_PARAMS, isAllowedAlg } from './compact.js';
+import type { DecodedCompactParts } from './compact.js';
 import { TesseraTokenError } from './errors.js';
 import { nativeKeyFor, verifyNative } from './native-verify.js';
 
@@ -62,27 +64,17 @@ export async function verifyAccessTokenJwt(
   getKey: KeyResolver,
   opts: JwtVerifyOptions,
 ): Promise<{ claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters }> {
-  assertAlgorithmAllowList(opts.algorithms, 'verifyAccessTokenJwt');
-  const tolerance = clockToleranceOf(opts);
-  const parts = decodeCompactParts(token, opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'invalid_token');
+  const { parts, tolerance, nowMs } = precheck(token, opts);
   const header = parts.header;
-  // Algorithm confusion (`none`, HS256 keyed with a public key) is stopped here and again inside jose.
-  if (!isAllowedAlg(header.alg, opts.algorithms)) throw new TesseraTokenError('invalid_token', 'alg_not_allowed');
-  // Only access tokens: an ID token, mfa_token or DPoP proof signed by the same key must not pass as one.
-  if (!isAccessTokenTyp(header.typ)) throw new TesseraTokenError('invalid_token', 'typ_not_at_jwt');
-
-  const nowMs = (opts.now ?? Date.now)();
   let payload: jose.JWTPayload;
   let protectedHeader: jose.ProtectedHeaderParameters;
   try {
     // The resolver gets what jose would give it: the parsed header and the flattened JWS.
     const [protectedB64, payloadB64, signatureB64] = parts.segments;
     const key = await getKey(header as jose.JWTHeaderParameters, { payload: payloadB64, protected: protectedB64, signature: signatureB64 });
-    const native = nativeKeyFor(header.alg, key);
+    const native = nativeKeyFor(header.alg as string, key);
     if (native !== undefined) {
-      // The same checks jose makes, in its order and with its error codes, after a node:crypto signature check.
-      if (!verifyNative(header.alg, native, parts.signingInput, parts.signature)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-      payload = validateClaimsSet(parts.payload, opts, tolerance, nowMs);
+      payload = checkNative(parts, native, opts, tolerance, nowMs);
       protectedHeader = header;
     } else {
       ({ payload, protectedHeader } = await jwtVerify(token, key, {
@@ -98,10 +90,74 @@ export async function verifyAccessTokenJwt(
   } catch (err) {
     throw toTokenError(err);
   }
+  return { claims: finalClaims(payload, tolerance, nowMs), header: protectedHeader };
+}
+
+/**
+ * verifyAccessTokenJwt without a promise, for the hot path: the same checks in the same order with the same
+ * refusals, or undefined when it cannot finish without waiting (`keyAtHand` has no key yet) or the key is
+ * not one node:crypto checks (jose then does, asynchronously). Either way the caller then runs
+ * verifyAccessTokenJwt.
+ */
+export function verifyAccessTokenJwtNow(
+  token: string,
+  keyAtHand: (header: Record<string, unknown>) => unknown,
+  opts: JwtVerifyOptions,
+): { claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters } | undefined {
+  const { parts, tolerance, nowMs } = precheck(token, opts);
+  const header = parts.header;
+  let payload: jose.JWTPayload;
+  try {
+    const native = nativeKeyFor(header.alg as string, keyAtHand(header));
+    if (native === undefined) return undefined;
+    payload = checkNative(parts, native, opts, tolerance, nowMs);
+  } catch (err) {
+    throw toTokenError(err);
+  }
+  return { claims: finalClaims(payload, tolerance, nowMs), header };
+}
+
+/**
+ * Header segments of tokens whose signature verified, decoded and checked, by their exact text. An issuer
+ * signs every token of one key with the same header, so a repeated one costs a Map lookup instead of a
+ * base64url decode and a strict JSON parse. Only flat headers are kept, frozen, so no caller can change
+ * what the next token is checked against; the map is bounded (cleared when full).
+ */
+const signedHeaders = new Map<string, Record<string, unknown>>();
+const MAX_SIGNED_HEADERS = 64;
+
+function rememberHeader(segment: string, header: Record<string, unknown>): void {
+  for (const k in header) if (typeof header[k] === 'object' && header[k] !== null) return;
+  if (signedHeaders.size >= MAX_SIGNED_HEADERS) signedHeaders.clear();
+  signedHeaders.set(segment, Object.freeze(header));
+}
+
+/** Everything before the key: size, structure, canonical encoding, strict JSON, forbidden headers, alg, typ. */
+function precheck(token: string, opts: JwtVerifyOptions): { parts: DecodedCompactParts; tolerance: number; nowMs: number } {
+  assertAlgorithmAllowList(opts.algorithms, 'verifyAccessTokenJwt');
+  const tolerance = clockToleranceOf(opts);
+  const parts = decodeCompactParts(token, opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'invalid_token', FORBIDDEN_HEADER_PARAMS, signedHeaders);
+  const header = parts.header;
+  // Algorithm confusion (`none`, HS256 keyed with a public key) is stopped here and again inside jose.
+  if (!isAllowedAlg(header.alg, opts.algorithms)) throw new TesseraTokenError('invalid_token', 'alg_not_allowed');
+  // Only access tokens: an ID token, mfa_token or DPoP proof signed by the same key must not pass as one.
+  if (!isAccessTokenTyp(header.typ)) throw new TesseraTokenError('invalid_token', 'typ_not_at_jwt');
+  return { parts, tolerance, nowMs: (opts.now ?? Date.now)() };
+}
+
+/** The same checks jose makes, in its order and with its error codes, after a node:crypto signature check. */
+function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: JwtVerifyOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+  const alg = parts.header.alg as string;
+  if (!verifyNative(alg, key, parts.signingInput, parts.signature)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  if (!parts.headerKnown) rememberHeader(parts.segments[0], parts.header);
+  return validateClaimsSet(parts.payload, opts, tolerance, nowMs);
+}
+
+function finalClaims(payload: jose.JWTPayload, tolerance: number, nowMs: number): AccessTokenClaims {
   const claims = assertClaimsShape(payload);
   // jose accepts any past or future iat; a token "issued" in the future was minted with a wrong clock or forged.
   if (claims.iat > nowMs / 1000 + tolerance) throw new TesseraTokenError('invalid_token', 'iat_in_future');
-  return { claims, header: protectedHeader };
+  return claims;
 }
 
 function failed(claim: string): never {
@@ -115,13 +171,12 @@ function bad(claim: string): never {
 /** jose's JWT claims-set validation (presence, iss, aud, nbf, exp) for the options this SDK uses. */
 function validateClaimsSet(p: Record<string, unknown>, opts: JwtVerifyOptions, tolerance: number, nowMs: number): jose.JWTPayload {
   for (const claim of PRESENCE_ORDER) if (!Object.hasOwn(p, claim)) failed(claim);
-  if (!(Array.isArray(opts.issuer) ? (opts.issuer as unknown[]) : [opts.issuer]).includes(p.iss)) failed('iss');
-  const audiences = typeof opts.audience === 'string' ? [opts.audience] : opts.audience;
-  const aud = p.aud;
-  const audOk = typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) ? audiences.some((a) => aud.includes(a)) : false;
-  if (!audOk) failed('aud');
-  const now = Math.floor(new Date(nowMs).getTime() / 1000);
-  if (!Number.isFinite(now)) throw new TesseraTokenError('invalid_token', 'verification_failed');
+  const issuer: unknown = opts.issuer;
+  if (Array.isArray(issuer) ? !issuer.includes(p.iss) : p.iss !== issuer) failed('iss');
+  if (!audienceMatches(p.aud, opts.audience)) failed('aud');
+  // jose's `new Date(nowMs)` is NaN beyond ±8.64e15 ms; the same refusal without a Date per token.
+  if (!Number.isFinite(nowMs) || Math.abs(nowMs) > 8.64e15) throw new TesseraTokenError('invalid_token', 'verification_failed');
+  const now = Math.floor(Math.trunc(nowMs) / 1000);
   if (typeof p.iat !== 'number') failed('iat');
   if (p.nbf !== undefined && typeof p.nbf !== 'number') failed('nbf');
   if (typeof p.nbf === 'number' && p.nbf > now + tolerance) failed('nbf');
@@ -143,8 +198,16 @@ function toTokenError(err: unknown): TesseraTokenError {
   return new TesseraTokenError('invalid_token', 'verification_failed');
 }
 
+function audienceMatches(aud: unknown, expected: string | string[]): boolean {
+  if (typeof expected === 'string') return typeof aud === 'string' ? aud === expected : Array.isArray(aud) && aud.includes(expected);
+  if (typeof aud === 'string') return expected.includes(aud);
+  return Array.isArray(aud) && expected.some((a) => aud.includes(a));
+}
+
 function isStringArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (typeof x !== 'string') return false;
+  return true;
 }
 
 function isNonEmptyString(v: unknown): v is string {

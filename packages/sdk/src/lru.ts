@@ -47,10 +47,18 @@ export class LruCache<K, V> {
       }
       return;
     }
-    const node: Node<K, V> = { key, value, prev: undefined, next: undefined };
+    let node = this.#head;
+    if (this.#map.size >= this.#max && node !== undefined) {
+      // Full: the least recently used node is dropped and reused for the new key, so inserts allocate nothing.
+      this.#map.delete(node.key);
+      this.#unlink(node);
+      node.key = key;
+      node.value = value;
+    } else {
+      node = { key, value, prev: undefined, next: undefined };
+    }
     this.#map.set(key, node);
     this.#append(node);
-    if (this.#map.size > this.#max && this.#head !== undefined) this.delete(this.#head.key);
   }
 
   delete(key: K): void {

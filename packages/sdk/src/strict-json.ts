@@ -18,7 +18,7 @@ export class StrictJsonError extends Error {
 }
 
 export function parseStrictJson(text: string): unknown {
-  // Fast path for the common, valid case: the native parser, then two cheap checks on what it produced. It
+  // Fast path for the common, valid case: the native parser, then cheap checks on what it produced. It
   // accepts only what the scanner below accepts; anything else gets the scanner and its exact reason.
   let value: unknown;
   try {
@@ -26,12 +26,29 @@ export function parseStrictJson(text: string): unknown {
   } catch {
     value = undefined;
   }
-  if (value !== undefined && membersIn(text) === keysIn(value, 0)) return value;
+  if (value !== undefined) {
+    const kept = keysIn(value, 0);
+    if (kept >= 0 && (QUOTE_THEN_SPACE.test(text) ? membersIn(text) : keyEnds(text)) === kept) return value;
+  }
   const scanner = new Scanner(text);
   scanner.value(0);
   scanner.ws();
   if (scanner.pos !== text.length) throw new StrictJsonError('malformed_json');
   return JSON.parse(text) as unknown;
+}
+
+const QUOTE_THEN_SPACE = /"[ \t\n\r]/;
+
+/**
+ * Occurrences of `":` in valid JSON text where no '"' is followed by whitespace: then every key's closing
+ * quote is followed at once by its ':', so this is at least the number of members written (a string that
+ * starts with ':' or holds an escaped quote adds more, never fewer). Equal to the keys the parser kept, it
+ * proves no member was dropped as a duplicate. Found by the engine's substring search, not a loop per char.
+ */
+function keyEnds(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('":'); i !== -1; i = s.indexOf('":', i + 2)) n++;
+  return n;
 }
 
 /** Members written in valid JSON text: every ':' outside a string separates exactly one key from its value. */

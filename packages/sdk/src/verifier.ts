@@ -2,7 +2,7 @@ import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './dpop.js';
 import { TesseraTokenError } from './errors.js';
 import { RevocationFeed } from './feed.js';
 import { JwksCache } from './jwks.js';
-import { clockToleranceOf, verifyAccessTokenJwt } from './jwt.js';
+import { clockToleranceOf, verifyAccessTokenJwt, verifyAccessTokenJwtNow } from './jwt.js';
 import type { AccessTokenClaims, JwtVerifyOptions } from './jwt.js';
 import { LruCache } from './lru.js';
 import { ReplayCache } from './replay.js';
@@ -80,17 +80,18 @@ interface CacheEntry {
 }
 
 /**
- * The cache-hit path as a plain synchronous function, for a token presented as Bearer or cookie: no promise,
- * no context object. It answers only when `verify` would return these very claims without further work
- * (feed fresh, token cached and unexpired, not revoked, not DPoP-bound, no geo check); otherwise undefined,
- * and the caller runs `verify`.
+ * `verify` as a plain synchronous function, for a token presented as Bearer or cookie: no promise, no
+ * context object. It answers only what `verify` would answer without waiting and without a request context:
+ * the claims of a cached or freshly verified token (feed fresh, keys at hand, not revoked, not DPoP-bound,
+ * no geo check), or the refusal `verify` would throw. It returns undefined for everything else, and the caller
+ * then runs `verify`.
  */
-export type CachedVerify = (token: string) => AccessTokenClaims | undefined;
-const cachedPaths = new WeakMap<TesseraVerifier, CachedVerify>();
+export type VerifyNow = (token: string) => AccessTokenClaims | undefined;
+const nowPaths = new WeakMap<TesseraVerifier, VerifyNow>();
 
-/** The cache-hit path of a verifier made by createVerifier (undefined for any other implementation). */
-export function cachedVerifyOf(verifier: TesseraVerifier): CachedVerify | undefined {
-  return cachedPaths.get(verifier);
+/** The synchronous path of a verifier made by createVerifier (undefined for any other implementation). */
+export function verifyNowOf(verifier: TesseraVerifier): VerifyNow | undefined {
+  return nowPaths.get(verifier);
 }
 
 // Cache keys are the token's last characters (its signature, random), compared in full on a hit: hashing a
@@ -206,20 +207,41 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
     return entry !== undefined && entry.token === token ? entry : undefined;
   };
 
-  const cachedVerify: CachedVerify = (token) => {
+  /** A cached, unexpired entry for the token, or a fresh one after a signature check that needed no waiting. */
+  const entryNow = (key: string, token: string, t: number): CacheEntry | undefined => {
+    const entry = lookup(key, token);
+    if (entry !== undefined) {
+      if (t < entry.expiresAtMs) {
+        hits++;
+        return entry;
+      }
+      cache.delete(key);
+    }
+    const verified = verifyAccessTokenJwtNow(token, jwks.keyAtHand, jwtOpts);
+    if (verified === undefined) return undefined;
+    misses++;
+    return remember(key, token, verified.claims);
+  };
+
+  const remember = (key: string, token: string, claims: AccessTokenClaims): CacheEntry => {
+    const entry = { token, claims, expiresAtMs: (claims.exp + tolerance) * 1000, unrevokedAt: -1 };
+    cache.set(key, entry);
+    return entry;
+  };
+
+  const verifyNow: VerifyNow = (token) => {
     if (geo !== undefined) return undefined;
     const t = now();
     if (feed !== undefined && !feed.isFresh(t)) return undefined;
-    const entry = lookup(keyOf(token), token);
-    if (entry === undefined || t >= entry.expiresAtMs) return undefined;
+    const entry = entryNow(keyOf(token), token, t);
+    if (entry === undefined) return undefined;
     const claims = entry.claims;
     if (claims.cnf !== undefined) return undefined;
     const version = revocations.version;
     if (entry.unrevokedAt !== version) {
-      if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return undefined;
+      if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
       entry.unrevokedAt = version;
     }
-    hits++;
     return claims;
   };
 
@@ -239,15 +261,11 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
         throw new TesseraTokenError('revocation_feed_stale', 'feed_silent');
       }
       const key = keyOf(token);
-      let entry = lookup(key, token);
-      if (entry === undefined || t >= entry.expiresAtMs) {
-        if (entry) cache.delete(key);
+      let entry = entryNow(key, token, t);
+      if (entry === undefined) {
+        // First keys still loading, an unknown kid (maybe a rotated key), or a key only jose checks.
         misses++;
-        const { claims } = await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts);
-        entry = { token, claims, expiresAtMs: (claims.exp + tolerance) * 1000, unrevokedAt: -1 };
-        cache.set(key, entry);
-      } else {
-        hits++;
+        entry = remember(key, token, (await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts)).claims);
       }
       const claims = entry.claims;
       if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
@@ -274,6 +292,6 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       };
     },
   };
-  cachedPaths.set(verifier, cachedVerify);
+  nowPaths.set(verifier, verifyNow);
   return verifier;
 }

@@ -77,6 +77,45 @@ describe('fastify plugin', () => {
     expect((await app.inject({ url: '/public' })).json()).toEqual({ auth: null });
   });
 
+  it('a known signature on another payload is not a cache hit (the cache compares whole tokens)', async () => {
+    // userToken is cached by now; its cache key is the tail of its signature.
+    expect((await app.inject({ url: '/me', headers: { authorization: `Bearer ${userToken}` } })).statusCode).toBe(200);
+    const [h, , sig] = userToken.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(issuer.claims({ sub: 'root', roles: ['admin'] }))).toString('base64url')}.${sig}`;
+    for (const url of ['/me', '/admin']) {
+      const res = await app.inject({ url, headers: { authorization: `Bearer ${forged}` } });
+      expect([res.statusCode, res.json().code, res.headers['www-authenticate']]).toEqual([401, 'invalid_token', 'Bearer error="invalid_token"']);
+    }
+  });
+
+  it('refuses a well-formed token signed by a stranger, on first sight and again', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const stranger = await new SignJWT(issuer.claims()).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: issuer.keys[0].kid }).sign(privateKey);
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${stranger}` } });
+      expect([res.statusCode, res.json().code, res.headers['www-authenticate']]).toEqual([401, 'invalid_token', 'Bearer error="invalid_token"']);
+    }
+  });
+
+  it('reads a header the fast path does not take exactly as before (spaces after the scheme, lower-case scheme)', async () => {
+    for (const authorization of [`Bearer   ${adminToken}`, `bearer ${adminToken}`]) {
+      const res = await app.inject({ url: '/admin', headers: { authorization } });
+      expect([res.statusCode, res.json()]).toEqual([200, { sub: 'root' }]);
+    }
+  });
+
+  it('requireAuth called from your own code (no done callback) still returns a promise', async () => {
+    const local = Fastify();
+    await local.register(tesseraAuth, { verifier });
+    local.get('/wrapped', { preHandler: async (request, reply) => requireAuth(request, reply) }, async (request) => ({ sub: request.auth?.sub }));
+    try {
+      expect((await local.inject({ url: '/wrapped', headers: { authorization: `Bearer ${userToken}` } })).json()).toEqual({ sub: 'user-1' });
+      expect((await local.inject({ url: '/wrapped' })).statusCode).toBe(401);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('requireRole: 403 insufficient_scope without the role, 200 with it', async () => {
     const denied = await app.inject({ url: '/admin', headers: { authorization: `Bearer ${userToken}` } });
     expect(denied.statusCode).toBe(403);

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, verifyAccessTokenJwt } from '../src/index.js';
@@ -152,6 +152,23 @@ describe('verifyAccessTokenJwt (the strict core)', () => {
     const { claims, header: h } = await verifyAccessTokenJwt(await issuer.sign(issuer.claims({ scope: 'a b' })), resolver, opts());
     expect(claims.scope).toBe('a b');
     expect(h.kid).toBe('ed-1');
+  });
+
+  it('a remembered header cannot be changed by a caller, and never skips a check for a new token', async () => {
+    const first = await verifyAccessTokenJwt(await issuer.sign(issuer.claims()), resolver, opts());
+    const second = await verifyAccessTokenJwt(await issuer.sign(issuer.claims()), resolver, opts());
+    // The same header text, taken from the remembered set the second time: frozen, so no caller can set alg.
+    expect(Object.isFrozen(second.header)).toBe(true);
+    expect(() => Object.assign(second.header, { alg: 'none' })).toThrow(TypeError);
+    expect(second.header).toEqual(first.header);
+    // A remembered header still needs a good signature and good claims on every new token.
+    const good = await issuer.sign(issuer.claims());
+    const [h, p] = good.split('.');
+    const stranger = await issuer.sign(issuer.claims(), { key: { ...ed(), privateKey: generateKeyPairSync('ed25519').privateKey } });
+    expect((await refusal(verifyAccessTokenJwt(`${h}.${p}.${stranger.split('.')[2]}`, resolver, opts()))).reason).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    const expired = await issuer.sign(issuer.claims({ iat: now() - 900, exp: now() - 600 }));
+    expect(expired.split('.')[0]).toBe(h);
+    expect((await refusal(verifyAccessTokenJwt(expired, resolver, opts()))).reason).toBe('ERR_JWT_EXPIRED');
   });
 
   it('accepts typ application/at+jwt (RFC 9068)', async () => {

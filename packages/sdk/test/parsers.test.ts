@@ -11,6 +11,11 @@ describe('parseStrictJson', () => {
     ['{"a":{"b":1,"b":1}}', 'duplicate_key'],
     ['[{"x":1},{"y":1,"y":2}]', 'duplicate_key'],
     ['{"alg":1,"\\u0061lg":2}', 'duplicate_key'],
+    // Aimed at the fast path's count of `":`: a space before a colon, or strings that add colons of their own.
+    ['{"a" :1,"a":2}', 'duplicate_key'],
+    ['{"a":1,"a"\t:2,"b":":"}', 'duplicate_key'],
+    ['{"a":"x\\":","a":1}', 'duplicate_key'],
+    ['{"a":":","b":{"c":1,"c":2}}', 'duplicate_key'],
     ['{"a":1,}', 'malformed_json'],
     ['{"a":01}', 'malformed_json'],
     ['{"a":"\u0001"}', 'malformed_json'],
@@ -31,6 +36,97 @@ describe('parseStrictJson', () => {
     });
   });
 });
+
+describe('parseStrictJson against the scanner (randomised)', () => {
+  // The fast path (JSON.parse and counting) must agree with the reference scanner on every input: a
+  // duplicate it missed would be a parser differential, the very thing the strict check exists to stop.
+  let seed = 42;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const ws = (): string => [' ', '', '', '\t', '\n'][rnd(5)];
+  const str = (): string => JSON.stringify(['a', 'b', ':', '":', 'a:b', '\\', '"', ' x', 'é'][rnd(9)]).replace('a', rnd(4) === 0 ? '\\u0061' : 'a');
+  const value = (depth: number): string => {
+    const r = rnd(depth > 2 ? 3 : 5);
+    if (r === 0) return String(rnd(100));
+    if (r === 1) return str();
+    if (r === 2) return ['true', 'null', '-1.5e3'][rnd(3)];
+    if (r === 3) return `[${Array.from({ length: rnd(3) }, () => ws() + value(depth + 1) + ws()).join(',')}]`;
+    return object(depth + 1);
+  };
+  const object = (depth: number): string =>
+    `{${Array.from({ length: rnd(4) }, () => `${ws()}${str()}${ws()}:${ws()}${value(depth)}${ws()}`).join(',')}}`;
+
+  it('gives the same verdict and value as the scanner on 3,000 generated documents', () => {
+    let duplicates = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = object(0);
+      const reference = referenceVerdict(text);
+      if (reference === 'duplicate_key') duplicates++;
+      if (reference === 'ok') expect(parseStrictJson(text), text).toEqual(JSON.parse(text));
+      else expect(() => parseStrictJson(text), text).toThrow(reference);
+    }
+    expect(duplicates).toBeGreaterThan(100);
+  });
+});
+
+/** Duplicate keys found the slow, obvious way: parse with a reviver that sees every member of every object. */
+function referenceVerdict(text: string): 'ok' | 'duplicate_key' {
+  // JSON.parse keeps one of each duplicate, so count members written per object with a tiny tokenizer instead.
+  let i = 0;
+  const stack: Set<string>[] = [];
+  let expectKey = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const s = JSON.parse(text.slice(i, j + 1)) as string;
+      i = j + 1;
+      if (expectKey) {
+        const keys = stack[stack.length - 1];
+        if (keys.has(s)) return 'duplicate_key';
+        keys.add(s);
+        expectKey = false;
+      }
+      continue;
+    }
+    if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '}') stack.pop();
+    else if (c === ',') expectKey = stack.length > 0 && isInObject(text, i);
+    i++;
+  }
+  return 'ok';
+}
+
+/** Whether the comma at `at` separates members of an object (not elements of an array). */
+function isInObject(text: string, at: number): boolean {
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === '"') {
+      // skip back over a string literal
+      i--;
+      while (i >= 0 && !(text[i] === '"' && !isEscaped(text, i))) i--;
+      continue;
+    }
+    if (c === '}' || c === ']') depth++;
+    else if (c === '{' || c === '[') {
+      if (depth === 0) return c === '{';
+      depth--;
+    }
+  }
+  return false;
+}
+
+function isEscaped(text: string, at: number): boolean {
+  let n = 0;
+  for (let i = at - 1; i >= 0 && text[i] === '\\'; i--) n++;
+  return n % 2 === 1;
+}
 
 describe('SseParser', () => {
   const collect = (chunks: string[]) => {
@@ -68,6 +164,27 @@ describe('LruCache', () => {
     c.get('a');
     c.set('c', 3);
     expect([c.get('a'), c.get('b'), c.get('c')]).toEqual([1, undefined, 3]);
+  });
+
+  it('keeps exact LRU order while it reuses evicted nodes', () => {
+    const c = new LruCache<number, number>(3);
+    const model: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const k = (seed >>> 8) % 6;
+      const at = model.indexOf(k);
+      if ((seed >>> 4) % 3 === 0) {
+        expect(c.get(k), `get ${k}`).toBe(at === -1 ? undefined : k * 10);
+        if (at !== -1) model.push(...model.splice(at, 1));
+      } else {
+        c.set(k, k * 10);
+        if (at !== -1) model.splice(at, 1);
+        model.push(k);
+        if (model.length > 3) model.shift();
+      }
+      expect(c.size).toBe(model.length);
+    }
   });
 });
 

@@ -1,4 +1,6 @@
 import { createVerifier, isTesseraTokenError, type TesseraVerifier } from '@tessera/sdk';
+import { requireAuth, tesseraAuth } from '@tessera/sdk/fastify';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../src/core/crypto.js';
 import { attackCases, controlToken, liveAttackContext, type AttackContext } from './support/attack-cases.js';
@@ -36,6 +38,25 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
       for (const c of cases) {
         const err = await verifier.verify(c.token, { scheme: 'bearer' }).then(() => null, (e: unknown) => e);
         expect(isTesseraTokenError(err) ? err.code : err, c.name).toBe('invalid_token');
+      }
+    });
+
+    it('the Fastify plugin (its synchronous Bearer path) gives the same verdicts', async () => {
+      const app = Fastify();
+      await app.register(tesseraAuth, { verifier });
+      app.get('/me', { preHandler: requireAuth }, async (request) => ({ sub: request.auth?.sub }));
+      try {
+        const get = (token: string) => app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+        // Twice: the second request of the control token is a cache hit, and no attack may ride on it.
+        for (let round = 0; round < 2; round++) {
+          expect((await get(controlToken(ctx))).json()).toEqual({ sub: ctx.sub });
+          for (const c of [...attackCases(ctx), { name: 'a refresh token as an access token', token: refreshToken }]) {
+            const res = await get(c.token);
+            expect([res.statusCode, String(res.headers['content-type']).split(';')[0], res.json().code], c.name).toEqual([401, 'application/problem+json', 'invalid_token']);
+          }
+        }
+      } finally {
+        await app.close();
       }
     });
   });
