@@ -19,7 +19,7 @@ const clientSecret = process.env.BENCH_CLIENT_SECRET ?? '';
 const app = Fastify({ logger: false });
 const hello = async (): Promise<{ hello: string }> => ({ hello: 'world' });
 
-type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+type Hook = (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<unknown> | undefined;
 
 const unauthorized = (reply: FastifyReply): FastifyReply => reply.code(401).send({ code: 'invalid_token' });
 
@@ -93,6 +93,7 @@ async function build(): Promise<Hook | undefined> {
       return rawHook('ES256');
     case 'raw-eddsa':
       return rawHook('EdDSA');
+
     default:
       throw new Error(`unknown variant ${variant}`);
   }
@@ -105,3 +106,27 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+// BENCH_GC_STATS=1: every 5 s, each server prints its garbage-collection pauses so far (count and ms by kind).
+if (process.env.BENCH_GC_STATS) {
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  const names: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
+  };
+  const stats: Record<string, { n: number; ms: number }> = {};
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      const s = (stats[names[kind] ?? String(kind)] ??= { n: 0, ms: 0 });
+      s.n++;
+      s.ms += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const report = (): void => {
+    const parts = Object.entries(stats).map(([k, s]) => `${k} ${s.n}x ${s.ms.toFixed(0)} ms`);
+    process.stderr.write(`[gc ${variant}] ${parts.join(', ')}; heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`);
+  };
+  setInterval(report, 5000).unref();
+}
