@@ -60,6 +60,7 @@ export class RevocationSet {
 
   isRevoked(sid: string, sub: string, iat: number): boolean {
     if (this.#sids.has(sid)) return true;
+    if (this.#subs.size === 0) return false;
     const s = this.#subs.get(sub);
     return s !== undefined && iat <= s.revokedAtSec;
   }

@@ -217,10 +217,9 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       }
       cache.delete(key);
     }
-    const verified = verifyAccessTokenJwtNow(token, jwks.keyAtHand, jwtOpts);
-    if (verified === undefined) return undefined;
     misses++;
-    return remember(key, token, verified.claims);
+    const verified = verifyAccessTokenJwtNow(token, jwks.keyAtHand, jwtOpts);
+    return verified === undefined ? undefined : remember(key, token, verified.claims);
   };
 
   const remember = (key: string, token: string, claims: AccessTokenClaims): CacheEntry => {
@@ -264,7 +263,6 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       let entry = entryNow(key, token, t);
       if (entry === undefined) {
         // First keys still loading, an unknown kid (maybe a rotated key), or a key only jose checks.
-        misses++;
         entry = remember(key, token, (await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts)).claims);
       }
       const claims = entry.claims;
