@@ -23,13 +23,10 @@ export class AuthHttpError extends Error {
   }
 }
 
-const AUTHORIZATION = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-/** Whether `Bearer <token>` is an Authorization header that extractToken reads as exactly this token. */
-export function isToken68(token: string): boolean {
-  return TOKEN68.test(token);
-}
+// RFC 6750 b64token, shared by the header parser and the fast path's check so the two cannot drift apart.
+const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+const AUTHORIZATION = new RegExp(`^(Bearer|DPoP) +(${B64TOKEN})$`, 'i');
+const TOKEN68 = new RegExp(`^${B64TOKEN}$`);
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function single(v: string | string[] | undefined): string | undefined {
@@ -48,6 +45,11 @@ export function cookieValues(header: string | undefined, name: string): string[]
     out.push(v);
   }
   return out;
+}
+
+/** Whether `Bearer <token>` is an Authorization header that extractToken reads as exactly this token. */
+export function isToken68(token: string): boolean {
+  return TOKEN68.test(token);
 }
 
 /**
