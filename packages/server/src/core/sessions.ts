@@ -104,7 +104,7 @@ export class SessionService {
     const refresh = newOpaqueToken();
     await this.store.insertRefreshToken(refreshRow(refresh, session, null, now));
     const access = await this.issueAccess(session, input.user, session.geo);
-    return this.pair(session, access.token, access.exp, refresh.value);
+    return this.pair(session, access.token, access.expiresIn, refresh.value);
   }
 
   async refresh(presented: string, ctx: RequestContext): Promise<IssuedTokens> {
@@ -157,7 +157,7 @@ export class SessionService {
     // client gets the winner's pair and anyone else trips reuse detection.
     if (!won) return this.replayed(row.id, session, ctx);
     await this.store.touchSession(session.id, { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent });
-    return this.pair(session, access.token, access.exp, successor.value);
+    return this.pair(session, access.token, access.expiresIn, successor.value);
   }
 
   private async replayed(tokenId: string, session: SessionRow, ctx: RequestContext): Promise<IssuedTokens> {
@@ -172,7 +172,9 @@ export class SessionService {
     ) {
       const pair = JSON.parse(this.box.open(row.successorSealed, `grace:${row.id}`)) as SealedPair;
       const fresh = await this.store.getSession(session.id);
-      if (fresh && fresh.revokedAt === null) return this.pair(session, pair.accessToken, pair.accessExp, pair.refreshToken);
+      // The same access token again: what is left of its lifetime, not a new one.
+      const left = Math.max(0, pair.accessExp - Math.floor(now / 1000));
+      if (fresh && fresh.revokedAt === null) return this.pair(session, pair.accessToken, left, pair.refreshToken);
     }
     await this.revoke(session.id, 'refresh_token_reused');
     await this.events.record({
@@ -206,7 +208,7 @@ export class SessionService {
     return s;
   }
 
-  private async issueAccess(session: SessionRow, user: UserRow, geo: GeoPoint | null): Promise<{ token: string; exp: number }> {
+  private async issueAccess(session: SessionRow, user: UserRow, geo: GeoPoint | null): Promise<{ token: string; exp: number; expiresIn: number }> {
     const loc = this.cfg.locationClaim && geo?.lat != null && geo.lon != null
       ? {
           // one decimal (~11 km): enough for a 500 km travel rule, no street address in every token
@@ -224,14 +226,15 @@ export class SessionService {
       roles: user.isAdmin ? ['admin'] : [],
       ...(session.dpopJkt ? { jkt: session.dpopJkt } : {}),
     });
-    return { token: issued.token, exp: issued.exp };
+    return { token: issued.token, exp: issued.exp, expiresIn: issued.expiresIn };
   }
 
-  private pair(session: SessionRow, accessToken: string, accessExp: number, refreshToken: string): IssuedTokens {
+  private pair(session: SessionRow, accessToken: string, expiresIn: number, refreshToken: string): IssuedTokens {
     return {
       accessToken,
       tokenType: session.dpopJkt ? 'DPoP' : 'Bearer',
-      expiresIn: Math.max(0, accessExp - Math.floor(this.clock.now() / 1000)),
+      // A new token's own lifetime (exp - iat), not re-read from a clock that may have ticked meanwhile.
+      expiresIn,
       refreshToken,
       sessionId: session.id,
     };
