@@ -158,7 +158,7 @@ describe('forgot-password does not enumerate accounts', () => {
     const known: number[] = [];
     const unknown: number[] = [];
     let bodies = new Set<string>();
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < 130; i++) {
       // alternate the order, so neither kind always runs right after the other's background work
       const [a, b] = i % 2 === 0
         ? [await time('known@example.com'), await time(`nobody${i}@example.com`)]
@@ -173,7 +173,11 @@ describe('forgot-password does not enumerate accounts', () => {
     }
     expect(bodies.size).toBe(1);
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const ratio = med(unknown) / med(known);
+    // Each unknown request against the known one run right beside it: a neighbour's burst on this shared
+    // machine then moves both sides of a pair, not one median. A real difference (an unknown address
+    // skipping work a known one does) shows in every pair.
+    const ratio = med(unknown.map((u, i) => u / known[i]));
+    process.stdout.write(`forgot-password timing: unknown/known ${ratio.toFixed(3)} (medians ${med(unknown).toFixed(2)} / ${med(known).toFixed(2)} ms)\n`);
     expect(ratio).toBeGreaterThan(0.8);
     expect(ratio).toBeLessThan(1.2);
   });
