@@ -20,13 +20,26 @@ export interface DecodedCompact {
 
 /** The decoded parts plus what a signature check needs, so nothing is decoded twice. */
 export interface DecodedCompactParts extends DecodedCompact {
-  /** The three base64url segments. */
-  segments: string[];
+  token: string;
+  /** Offsets of the two dots: the segments are token[0, dot1), token(dot1, dot2), token(dot2, end). */
+  dot1: number;
+  dot2: number;
   /** `header.payload` as bytes (the JWS signing input). */
   signingInput: Buffer;
   signature: Buffer;
   /** The header came from `knownHeaders`, not from decoding. */
   headerKnown: boolean;
+}
+
+/** Header segments already decoded and checked, found by the token's first `dot1` characters. */
+export interface KnownHeaders {
+  find(token: string, dot1: number): Record<string, unknown> | undefined;
+}
+
+/** The three base64url segments of decoded parts. */
+export function segmentsOf(parts: DecodedCompactParts): [string, string, string] {
+  const { token, dot1, dot2 } = parts;
+  return [token.slice(0, dot1), token.slice(dot1 + 1, dot2), token.slice(dot2 + 1)];
 }
 
 /**
@@ -44,15 +57,15 @@ export function decodeCompactStrict(
 }
 
 /**
- * `knownHeaders`: header segments already decoded and checked (with this `forbidden` list), by their exact
- * base64url text; such a header is taken as it is instead of being decoded again.
+ * `knownHeaders`: header segments already decoded and checked (with this `forbidden` list); such a header is
+ * taken as it is instead of being decoded again.
  */
 export function decodeCompactParts(
   token: unknown,
   maxBytes: number,
   code: TesseraTokenErrorCode,
   forbidden: readonly string[] = FORBIDDEN_HEADER_PARAMS,
-  knownHeaders?: ReadonlyMap<string, Record<string, unknown>>,
+  knownHeaders?: KnownHeaders,
 ): DecodedCompactParts {
   if (typeof token !== 'string' || token.length === 0) return refuse(code, 'missing');
   if (token.length > maxBytes) return refuse(code, 'token_too_long');
@@ -60,16 +73,18 @@ export function decodeCompactParts(
   if (!COMPACT.test(token)) return refuse(code, compactFault(token));
   const dot1 = token.indexOf('.');
   const dot2 = token.indexOf('.', dot1 + 1);
-  const parts = [token.slice(0, dot1), token.slice(dot1 + 1, dot2), token.slice(dot2 + 1)];
   // Canonical base64url only: a second spelling of the same bytes is a way to slip past deny-lists and caches.
-  for (const part of parts) if (part.length % 4 === 1 || !zeroPadBits(part)) return refuse(code, 'malformed_base64url');
-  const known = knownHeaders?.get(parts[0]);
-  const header = known ?? decodeJsonObject(Buffer.from(parts[0], 'base64url'), code);
-  const payload = decodeJsonObject(Buffer.from(parts[1], 'base64url'), code);
+  if (!canonicalEnd(token, 0, dot1) || !canonicalEnd(token, dot1 + 1, dot2) || !canonicalEnd(token, dot2 + 1, token.length)) {
+    return refuse(code, 'malformed_base64url');
+  }
+  const known = knownHeaders?.find(token, dot1);
+  const header = known ?? decodeJsonObject(Buffer.from(token.slice(0, dot1), 'base64url'), code);
+  const payload = decodeJsonObject(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url'), code);
   if (known === undefined) for (const p of forbidden) if (p in header) return refuse(code, `header_${p}_forbidden`);
   // The segments are canonical base64url (ASCII), so latin1 gives exactly the signed bytes.
-  const signingInput = Buffer.from(token.slice(0, parts[0].length + 1 + parts[1].length), 'latin1');
-  return { header, payload, segments: parts, signingInput, signature: Buffer.from(parts[2], 'base64url'), headerKnown: known !== undefined };
+  const signingInput = Buffer.from(token.slice(0, dot2), 'latin1');
+  const signature = Buffer.from(token.slice(dot2 + 1), 'base64url');
+  return { header, payload, token, dot1, dot2, signingInput, signature, headerKnown: known !== undefined };
 }
 
 /** Why a token failed COMPACT: the wrong number of segments, or a segment that is not base64url. */
@@ -79,13 +94,15 @@ function compactFault(token: string): string {
 }
 
 /**
- * With the alphabet checked and no '=' padding, the one other spelling of the same bytes sets the unused low
- * bits of the last character: they must be zero (what re-encoding the decoded bytes would give).
+ * The segment token[start, end), its alphabet already checked and without '=' padding: not 4k+1 characters
+ * long, and the unused low bits of its last character zero (what re-encoding the decoded bytes would give;
+ * setting them is the one other spelling of the same bytes).
  */
-function zeroPadBits(part: string): boolean {
-  const rem = part.length % 4;
+function canonicalEnd(token: string, start: number, end: number): boolean {
+  const rem = (end - start) % 4;
   if (rem === 0) return true;
-  const c = part.charCodeAt(part.length - 1);
+  if (rem === 1) return false;
+  const c = token.charCodeAt(end - 1);
   const v = c >= 0x61 ? c - 0x61 + 26 : c >= 0x41 ? c - 0x41 : c >= 0x30 && c <= 0x39 ? c - 0x30 + 52 : c === 0x2d ? 62 : 63;
   return (v & (rem === 2 ? 0x0f : 0x03)) === 0;
 }
@@ -126,5 +143,6 @@ export function assertAlgorithmAllowList(algorithms: readonly string[], what: st
 }
 
 export function isAllowedAlg(alg: unknown, algorithms: readonly string[]): alg is string {
-  return typeof alg === 'string' && alg.toLowerCase() !== 'none' && algorithms.includes(alg);
+  // (Only a four-character name can be some casing of `none`: no lower-cased copy of every other one.)
+  return typeof alg === 'string' && (alg.length !== 4 || alg.toLowerCase() !== 'none') && algorithms.includes(alg);
 }

@@ -1,8 +1,8 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type * as jose from 'jose';
 import type { KeyObject } from 'node:crypto';
-import { assertAlgorithmAllowList, decodeCompactParts, FORBIDDEN_HEADER_PARAMS, isAllowedAlg } from './compact.js';
-import type { DecodedCompactParts } from './compact.js';
+import { assertAlgorithmAllowList, decodeCompactParts, FORBIDDEN_HEADER_PARAMS, isAllowedAlg, segmentsOf } from './compact.js';
+import type { DecodedCompactParts, KnownHeaders } from './compact.js';
 import { TesseraTokenError } from './errors.js';
 import { nativeKeyFor, verifyNative } from './native-verify.js';
 
@@ -62,15 +62,18 @@ export function clockToleranceOf(opts: { clockToleranceSec?: number }): number {
 export async function verifyAccessTokenJwt(
   token: string,
   getKey: KeyResolver,
-  opts: JwtVerifyOptions,
+  options: JwtVerifyOptions | CompiledJwtOptions,
 ): Promise<{ claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters }> {
-  const { parts, tolerance, nowMs } = precheck(token, opts);
+  const opts = compiledOf(options);
+  const parts = precheck(token, opts);
+  const tolerance = opts.tolerance;
+  const nowMs = opts.now();
   const header = parts.header;
   let payload: jose.JWTPayload;
   let protectedHeader: jose.ProtectedHeaderParameters;
   try {
     // The resolver gets what jose would give it: the parsed header and the flattened JWS.
-    const [protectedB64, payloadB64, signatureB64] = parts.segments;
+    const [protectedB64, payloadB64, signatureB64] = segmentsOf(parts);
     const key = await getKey(header as jose.JWTHeaderParameters, { payload: payloadB64, protected: protectedB64, signature: signatureB64 });
     const native = nativeKeyFor(header.alg as string, key);
     if (native !== undefined) {
@@ -80,7 +83,7 @@ export async function verifyAccessTokenJwt(
       ({ payload, protectedHeader } = await jwtVerify(token, key, {
         issuer: opts.issuer,
         audience: opts.audience,
-        algorithms: opts.algorithms,
+        algorithms: [...opts.algorithms],
         typ: 'at+jwt',
         clockTolerance: tolerance,
         requiredClaims: REQUIRED_CLAIMS,
@@ -102,9 +105,12 @@ export async function verifyAccessTokenJwt(
 export function verifyAccessTokenJwtNow(
   token: string,
   keyAtHand: (header: Record<string, unknown>) => unknown,
-  opts: JwtVerifyOptions,
+  options: JwtVerifyOptions | CompiledJwtOptions,
 ): { claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters } | undefined {
-  const { parts, tolerance, nowMs } = precheck(token, opts);
+  const opts = compiledOf(options);
+  const parts = precheck(token, opts);
+  const tolerance = opts.tolerance;
+  const nowMs = opts.now();
   const header = parts.header;
   let payload: jose.JWTPayload;
   try {
@@ -119,37 +125,83 @@ export function verifyAccessTokenJwtNow(
 
 /**
  * Header segments of tokens whose signature verified, decoded and checked, by their exact text. An issuer
- * signs every token of one key with the same header, so a repeated one costs a Map lookup instead of a
- * base64url decode and a strict JSON parse. Only flat headers are kept, frozen, so no caller can change
- * what the next token is checked against; the map is bounded (cleared when full).
+ * signs every token of one key with the same header, so a repeated one costs a string comparison (or a Map
+ * lookup) instead of a base64url decode and a strict JSON parse. Only flat headers are kept, frozen, so no
+ * caller can change what the next token is checked against; the map is bounded (cleared when full).
  */
-const signedHeaders = new Map<string, Record<string, unknown>>();
-const MAX_SIGNED_HEADERS = 64;
+class SignedHeaders implements KnownHeaders {
+  static readonly MAX = 64;
+  readonly #bySegment = new Map<string, Record<string, unknown>>();
+  /** The last one found: compared in place, without slicing the segment out of the token and hashing it. */
+  #lastSegment = '';
+  #last: Record<string, unknown> | undefined;
 
-function rememberHeader(segment: string, header: Record<string, unknown>): void {
-  for (const k in header) if (typeof header[k] === 'object' && header[k] !== null) return;
-  if (signedHeaders.size >= MAX_SIGNED_HEADERS) signedHeaders.clear();
-  signedHeaders.set(segment, Object.freeze(header));
+  find(token: string, dot1: number): Record<string, unknown> | undefined {
+    if (dot1 === this.#lastSegment.length && token.startsWith(this.#lastSegment)) return this.#last;
+    const segment = token.slice(0, dot1);
+    const header = this.#bySegment.get(segment);
+    if (header !== undefined) {
+      this.#lastSegment = segment;
+      this.#last = header;
+    }
+    return header;
+  }
+
+  remember(segment: string, header: Record<string, unknown>): void {
+    for (const k in header) if (typeof header[k] === 'object' && header[k] !== null) return;
+    if (this.#bySegment.size >= SignedHeaders.MAX) this.#bySegment.clear();
+    this.#bySegment.set(segment, Object.freeze(header));
+  }
+}
+const signedHeaders = new SignedHeaders();
+
+/**
+ * Options checked once: the allow-list copied and frozen (so checking it per token is not needed, and a
+ * caller mutating its own array later changes nothing), the leeway capped, the defaults filled in.
+ */
+export interface CompiledJwtOptions {
+  readonly issuer: string;
+  readonly audience: string | string[];
+  readonly algorithms: readonly string[];
+  readonly tolerance: number;
+  readonly maxTokenBytes: number;
+  readonly now: () => number;
+}
+const compiled = new WeakSet<CompiledJwtOptions>();
+
+export function compileJwtOptions(opts: JwtVerifyOptions): CompiledJwtOptions {
+  assertAlgorithmAllowList(opts.algorithms, 'verifyAccessTokenJwt');
+  const c: CompiledJwtOptions = Object.freeze({
+    issuer: opts.issuer,
+    audience: Array.isArray(opts.audience) ? Object.freeze([...opts.audience]) as string[] : opts.audience,
+    algorithms: Object.freeze([...opts.algorithms]),
+    tolerance: clockToleranceOf(opts),
+    maxTokenBytes: opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+    now: opts.now ?? Date.now,
+  });
+  compiled.add(c);
+  return c;
 }
 
+const compiledOf = (opts: JwtVerifyOptions | CompiledJwtOptions): CompiledJwtOptions =>
+  compiled.has(opts as CompiledJwtOptions) ? (opts as CompiledJwtOptions) : compileJwtOptions(opts as JwtVerifyOptions);
+
 /** Everything before the key: size, structure, canonical encoding, strict JSON, forbidden headers, alg, typ. */
-function precheck(token: string, opts: JwtVerifyOptions): { parts: DecodedCompactParts; tolerance: number; nowMs: number } {
-  assertAlgorithmAllowList(opts.algorithms, 'verifyAccessTokenJwt');
-  const tolerance = clockToleranceOf(opts);
-  const parts = decodeCompactParts(token, opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'invalid_token', FORBIDDEN_HEADER_PARAMS, signedHeaders);
+function precheck(token: string, o: CompiledJwtOptions): DecodedCompactParts {
+  const parts = decodeCompactParts(token, o.maxTokenBytes, 'invalid_token', FORBIDDEN_HEADER_PARAMS, signedHeaders);
   const header = parts.header;
   // Algorithm confusion (`none`, HS256 keyed with a public key) is stopped here and again inside jose.
-  if (!isAllowedAlg(header.alg, opts.algorithms)) throw new TesseraTokenError('invalid_token', 'alg_not_allowed');
+  if (!isAllowedAlg(header.alg, o.algorithms)) throw new TesseraTokenError('invalid_token', 'alg_not_allowed');
   // Only access tokens: an ID token, mfa_token or DPoP proof signed by the same key must not pass as one.
   if (!isAccessTokenTyp(header.typ)) throw new TesseraTokenError('invalid_token', 'typ_not_at_jwt');
-  return { parts, tolerance, nowMs: (opts.now ?? Date.now)() };
+  return parts;
 }
 
 /** The same checks jose makes, in its order and with its error codes, after a node:crypto signature check. */
-function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: JwtVerifyOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: CompiledJwtOptions, tolerance: number, nowMs: number): jose.JWTPayload {
   const alg = parts.header.alg as string;
   if (!verifyNative(alg, key, parts.signingInput, parts.signature)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
-  if (!parts.headerKnown) rememberHeader(parts.segments[0], parts.header);
+  if (!parts.headerKnown) signedHeaders.remember(parts.token.slice(0, parts.dot1), parts.header);
   return validateClaimsSet(parts.payload, opts, tolerance, nowMs);
 }
 
@@ -169,7 +221,7 @@ function bad(claim: string): never {
 }
 
 /** jose's JWT claims-set validation (presence, iss, aud, nbf, exp) for the options this SDK uses. */
-function validateClaimsSet(p: Record<string, unknown>, opts: JwtVerifyOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+function validateClaimsSet(p: Record<string, unknown>, opts: CompiledJwtOptions, tolerance: number, nowMs: number): jose.JWTPayload {
   for (const claim of PRESENCE_ORDER) if (!Object.hasOwn(p, claim)) failed(claim);
   const issuer: unknown = opts.issuer;
   if (Array.isArray(issuer) ? !issuer.includes(p.iss) : p.iss !== issuer) failed('iss');
@@ -186,6 +238,7 @@ function validateClaimsSet(p: Record<string, unknown>, opts: JwtVerifyOptions, t
 }
 
 export function isAccessTokenTyp(typ: unknown): boolean {
+  if (typ === 'at+jwt') return true;
   if (typeof typ !== 'string') return false;
   const t = typ.toLowerCase();
   return t === 'at+jwt' || t === 'application/at+jwt';

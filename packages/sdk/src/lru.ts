@@ -27,6 +27,11 @@ export class LruCache<K, V> {
     return this.#map.size;
   }
 
+  /** The next insert of a new key evicts the least recently used one. */
+  get full(): boolean {
+    return this.#map.size >= this.#max;
+  }
+
   get(key: K): V | undefined {
     const node = this.#map.get(key);
     if (node === undefined) return undefined;

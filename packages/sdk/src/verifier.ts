@@ -2,8 +2,8 @@ import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './dpop.js';
 import { TesseraTokenError } from './errors.js';
 import { RevocationFeed } from './feed.js';
 import { JwksCache } from './jwks.js';
-import { clockToleranceOf, verifyAccessTokenJwt, verifyAccessTokenJwtNow } from './jwt.js';
-import type { AccessTokenClaims, JwtVerifyOptions } from './jwt.js';
+import { compileJwtOptions, verifyAccessTokenJwt, verifyAccessTokenJwtNow } from './jwt.js';
+import type { AccessTokenClaims } from './jwt.js';
 import { LruCache } from './lru.js';
 import { ReplayCache } from './replay.js';
 import { RevocationSet } from './revocations.js';
@@ -94,30 +94,62 @@ export function verifyNowOf(verifier: TesseraVerifier): VerifyNow | undefined {
   return nowPaths.get(verifier);
 }
 
-// Cache keys are the token's last characters (its signature, random), compared in full on a hit: hashing a
-// whole 600-byte token for the Map costs more than the rest of a cache hit together.
-const KEY_CHARS = 24;
-const keyOf = (token: string): string => (token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token);
+/**
+ * A cache key: a 30-bit hash (a small integer: no string slice to allocate, no string to hash in the Map) of
+ * the token's last characters, its signature, which is random and so spreads well. Keys may collide: a hit
+ * still compares the whole token, so a collision costs a miss, never a wrong answer. Only tokens whose
+ * signature verified are ever inserted, so nobody can pick keys to crowd a bucket.
+ */
+const KEY_CHARS = 16;
+function keyOf(token: string): number {
+  // The last character of a signature carries only 2 or 4 bits; the 16 before it carry 96.
+  const end = token.length - 1;
+  let h = 0x811c9dc5;
+  for (let i = Math.max(0, end - KEY_CHARS); i < end; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) & 0x3fffffff;
+}
+
+/**
+ * Which keys were seen once, by slot (TinyLFU's "doorkeeper"). A full cache admits a new token only on its
+ * second sighting: a stream of tokens used once each (or an attacker's flood of valid one-shot tokens)
+ * would otherwise evict the tokens in active use, and would make every never-repeated token pay an insert,
+ * an eviction and its survival through garbage collection. Slots are overwritten, never cleared; a stale or
+ * colliding slot only admits a token early or late.
+ */
+class Doorkeeper {
+  readonly #slots = new Int32Array(1 << 14);
+
+  /** True when `key` was recorded before; records it otherwise. */
+  seenBefore(key: number): boolean {
+    const slot = key & 0x3fff;
+    const mark = key | 0x40000000; // never 0, the empty slot
+    if (this.#slots[slot] === mark) return true;
+    this.#slots[slot] = mark;
+    return false;
+  }
+}
 
 export function createVerifier(opts: VerifierOptions): TesseraVerifier {
   if (typeof opts.issuer !== 'string' || opts.issuer.length === 0) throw new TypeError('createVerifier: issuer is required');
   const now = opts.now ?? Date.now;
   const fetchImpl = opts.fetch ?? globalThis.fetch;
   const algorithms = opts.algorithms ?? ['EdDSA', 'ES256'];
-  const tolerance = clockToleranceOf(opts);
   const hasCredentials = Boolean(opts.clientId && opts.clientSecret);
   const mode = opts.revocationFeed ?? (hasCredentials ? 'sse' : 'off');
   if (mode !== 'off' && !hasCredentials) throw new TypeError('createVerifier: the revocation feed needs clientId and clientSecret');
 
   const jwks = new JwksCache({ issuer: opts.issuer, algorithms, fetch: fetchImpl, now });
-  const jwtOpts: JwtVerifyOptions = {
+  const jwtOpts = compileJwtOptions({
     issuer: opts.issuer,
     audience: opts.audience ?? opts.issuer,
     algorithms,
-    clockToleranceSec: tolerance,
+    ...(opts.clockToleranceSec === undefined ? {} : { clockToleranceSec: opts.clockToleranceSec }),
     now,
-  };
-  const cache = new LruCache<string, CacheEntry>(opts.cacheSize ?? 10_000);
+  });
+  const tolerance = jwtOpts.tolerance;
+  const cache = new LruCache<number, CacheEntry>(opts.cacheSize ?? 10_000);
+  const doorkeeper = new Doorkeeper();
   const revocations = new RevocationSet();
   const replay = opts.isDpopReplay ?? new ReplayCache(100_000, now).isReplay;
   const dpopAlgorithms = opts.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS;
@@ -202,45 +234,57 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
 
   const isHealthy = (): boolean => jwks.loaded && (feed === undefined || feed.isFresh(now()));
 
-  const lookup = (key: string, token: string): CacheEntry | undefined => {
+  /** The cached, unexpired entry for exactly this token (a hit), or undefined (a miss). */
+  const cached = (key: number, token: string, t: number): CacheEntry | undefined => {
     const entry = cache.get(key);
-    return entry !== undefined && entry.token === token ? entry : undefined;
-  };
-
-  /** A cached, unexpired entry for the token, or a fresh one after a signature check that needed no waiting. */
-  const entryNow = (key: string, token: string, t: number): CacheEntry | undefined => {
-    const entry = lookup(key, token);
-    if (entry !== undefined) {
-      if (t < entry.expiresAtMs) {
-        hits++;
-        return entry;
-      }
-      cache.delete(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (t < entry.expiresAtMs) {
+      hits++;
+      return entry;
     }
-    misses++;
-    const verified = verifyAccessTokenJwtNow(token, jwks.keyAtHand, jwtOpts);
-    return verified === undefined ? undefined : remember(key, token, verified.claims);
+    cache.delete(key);
+    return undefined;
   };
 
-  const remember = (key: string, token: string, claims: AccessTokenClaims): CacheEntry => {
-    const entry = { token, claims, expiresAtMs: (claims.exp + tolerance) * 1000, unrevokedAt: -1 };
-    cache.set(key, entry);
-    return entry;
+  /**
+   * Caches a verified token, if admitted. Nothing is allocated for a token that is not: V8 learns from the
+   * cache filling up that entries live long and then allocates every entry straight in the old generation,
+   * where an entry that is never cached would keep its token and claims alive through the next scavenges.
+   */
+  const admit = (key: number, token: string, claims: AccessTokenClaims): void => {
+    // A DPoP-bound token is admitted at once: the synchronous path hands it to `verify`, which looks it up next.
+    if (cache.full && claims.cnf === undefined && !doorkeeper.seenBefore(key)) return;
+    cache.set(key, { token, claims, expiresAtMs: (claims.exp + tolerance) * 1000, unrevokedAt: -1 });
+  };
+
+  /** A new token's claims if its signature can be checked without waiting (its key is loaded), else undefined. */
+  const verifyMiss = (key: number, token: string): AccessTokenClaims | undefined => {
+    misses++;
+    const claims = verifyAccessTokenJwtNow(token, jwks.keyAtHand, jwtOpts)?.claims;
+    if (claims !== undefined) admit(key, token, claims);
+    return claims;
   };
 
   const verifyNow: VerifyNow = (token) => {
     if (geo !== undefined) return undefined;
     const t = now();
     if (feed !== undefined && !feed.isFresh(t)) return undefined;
-    const entry = entryNow(keyOf(token), token, t);
-    if (entry === undefined) return undefined;
-    const claims = entry.claims;
-    if (claims.cnf !== undefined) return undefined;
-    const version = revocations.version;
-    if (entry.unrevokedAt !== version) {
-      if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
-      entry.unrevokedAt = version;
+    const key = keyOf(token);
+    const entry = cached(key, token, t);
+    if (entry !== undefined) {
+      const claims = entry.claims;
+      if (claims.cnf !== undefined) return undefined;
+      // Known not revoked at this version of the set: no lookups until the feed applies something new.
+      const version = revocations.version;
+      if (entry.unrevokedAt !== version) {
+        if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
+        entry.unrevokedAt = version;
+      }
+      return claims;
     }
+    const claims = verifyMiss(key, token);
+    if (claims === undefined || claims.cnf !== undefined) return undefined;
+    if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
     return claims;
   };
 
@@ -260,12 +304,12 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
         throw new TesseraTokenError('revocation_feed_stale', 'feed_silent');
       }
       const key = keyOf(token);
-      let entry = entryNow(key, token, t);
-      if (entry === undefined) {
+      let claims = cached(key, token, t)?.claims ?? verifyMiss(key, token);
+      if (claims === undefined) {
         // First keys still loading, an unknown kid (maybe a rotated key), or a key only jose checks.
-        entry = remember(key, token, (await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts)).claims);
+        claims = (await verifyAccessTokenJwt(token, jwks.getKey, jwtOpts)).claims;
+        admit(key, token, claims);
       }
-      const claims = entry.claims;
       if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
       if (claims.cnf !== undefined || ctx.scheme === 'dpop') await checkDpop(token, claims, ctx);
       geo?.check(claims, ctx.ip, ctx.userAgent, t);

@@ -52,6 +52,33 @@ describe('cache', () => {
     expect(await refusal(v.verify(token))).toEqual({ code: 'invalid_token', reason: 'ERR_JWT_EXPIRED' });
   });
 
+  it('once full, admits a new token only on its second sighting, so one-shot tokens cannot flush hot ones', async () => {
+    const v = make({ revocationFeed: 'off', clientId: undefined, clientSecret: undefined, cacheSize: 3 });
+    const hot = await Promise.all([1, 2, 3].map(() => issuer.sign(issuer.claims())));
+    for (const t of hot) await v.verify(t);
+    expect(v.stats().cache).toMatchObject({ size: 3, hits: 0, misses: 3 });
+    // A flood of valid tokens, each used once: all verified, none cached, the hot ones still hits.
+    for (let i = 0; i < 20; i++) expect((await v.verify(await issuer.sign(issuer.claims()))).sub).toBe('user-1');
+    for (const t of hot) await v.verify(t);
+    expect(v.stats().cache).toMatchObject({ size: 3, hits: 3, misses: 23 });
+    // A token used again is admitted on its second sighting (evicting the least recently used) and hit after.
+    const repeated = await issuer.sign(issuer.claims());
+    await v.verify(repeated);
+    await v.verify(repeated);
+    await v.verify(repeated);
+    expect(v.stats().cache).toMatchObject({ size: 3, hits: 4, misses: 25 });
+    await v.verify(hot[0]);
+    expect(v.stats().cache.misses).toBe(26);
+  });
+
+  it('checks with the algorithms it was created with, whatever the caller later does to its array', async () => {
+    const algorithms = ['ES256'];
+    const v = make({ revocationFeed: 'off', clientId: undefined, clientSecret: undefined, algorithms });
+    // An app that edits its options array later (or a dependency that does) must not widen the allow-list.
+    algorithms.push('EdDSA');
+    expect(await refusal(v.verify(await issuer.sign(issuer.claims())))).toEqual({ code: 'invalid_token', reason: 'alg_not_allowed' });
+  });
+
   it('is bounded (LRU eviction)', async () => {
     const v = make({ revocationFeed: 'off', clientId: undefined, clientSecret: undefined, cacheSize: 3 });
     for (let i = 0; i < 5; i++) await v.verify(await issuer.sign(issuer.claims()));
