@@ -107,7 +107,8 @@ try {
   }
   log(`${selected.length} servers up and warm; ${ROUNDS} rounds of ${SECONDS / ROUNDS} s per row`);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const row of selected) {
+    // Every other round runs the rows in reverse order, so no row always comes first or right after another.
+    for (const row of round % 2 === 0 ? selected : [...selected].reverse()) {
       const server = servers.get(row.key)!;
       const cpuBefore = cpuMicros(server.child.pid);
       const r = await load(server.port, row.source, SECONDS / ROUNDS, CONNECTIONS);

@@ -201,4 +201,34 @@ describe('RevocationSet', () => {
     s.sweep(t + 61_000);
     expect(s.sizes).toEqual({ sids: 0, subs: 0 });
   });
+
+  it('never misses a revoked sid or sub through growth, sweeps and rebuilds of its filters (randomised)', () => {
+    // The filters in front of the Maps may say "maybe" for a stranger, never "no" for a revoked session.
+    const s = new RevocationSet();
+    const at = (ms: number): string => new Date(ms).toISOString();
+    const t = Date.parse('2030-01-01T00:00:00Z');
+    const live = new Map<string, number>();
+    let seed = 7;
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const id = `${round}-${i}-${Math.floor(rand() * 1e9).toString(36)}`;
+        const until = t + Math.floor(rand() * 6) * 60_000;
+        s.add({ sid: `sid-${id}`, sub: `sub-${id}`, revoked_at: at(t), until: at(until) });
+        live.set(id, Math.max(until, live.get(id) ?? 0));
+      }
+      // Sweeping forgets about half of them each round, which makes the filters rebuild.
+      const now = t + round * 60_000 - 1;
+      s.sweep(now);
+      for (const [id, until] of live) if (until < now) live.delete(id);
+      expect(s.sizes.sids).toBe(live.size);
+      for (const id of live.keys()) {
+        expect(s.isRevoked(`sid-${id}`, 'nobody', 0)).toBe(true);
+        expect(s.isRevoked('no-such-session', `sub-${id}`, t / 1000)).toBe(true);
+      }
+    }
+    let strangers = 0;
+    for (let i = 0; i < 5000; i++) if (s.isRevoked(`sid-stranger-${i}`, `sub-stranger-${i}`, t / 1000)) strangers++;
+    expect(strangers).toBe(0);
+  });
 });
