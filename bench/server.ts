@@ -3,6 +3,7 @@
  * variant serves the same `GET /hello`; they differ only in what guards it. Prints `listening <port>`.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyJwt from '@fastify/jwt';
@@ -28,9 +29,13 @@ function bearer(request: FastifyRequest): string | undefined {
   return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-/** The least a hand-written hook does without a cache: one signature check, the payload parsed, exp/iss/aud compared. */
-function rawHook(alg: 'EdDSA' | 'ES256'): Hook {
+/**
+ * The least a hand-written hook does without a cache: one signature check, the payload parsed, exp/iss/aud
+ * compared. `sodium`: the Ed25519 check by libsodium (sodium-native) instead of node:crypto.
+ */
+function rawHook(alg: 'EdDSA' | 'ES256', sodium?: { crypto_sign_verify_detached(s: Uint8Array, m: Uint8Array, k: Uint8Array): boolean }): Hook {
   const key = createPublicKey(alg === 'EdDSA' ? edPem : ecPem);
+  const raw = alg === 'EdDSA' ? Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url') : Buffer.alloc(0);
   return async (request, reply) => {
     const token = bearer(request);
     const dot1 = token?.indexOf('.') ?? -1;
@@ -39,7 +44,11 @@ function rawHook(alg: 'EdDSA' | 'ES256'): Hook {
     const data = Buffer.from(token.slice(0, dot2));
     const sig = Buffer.from(token.slice(dot2 + 1), 'base64url');
     const ok =
-      alg === 'EdDSA' ? cryptoVerify(null, data, key, sig) : cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+      alg === 'ES256'
+        ? cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig)
+        : sodium
+          ? sig.length === 64 && sodium.crypto_sign_verify_detached(sig, data, raw)
+          : cryptoVerify(null, data, key, sig);
     if (!ok) return unauthorized(reply);
     const claims = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString()) as { exp: number; iss: string; aud: string };
     if (claims.exp <= Date.now() / 1000 || claims.iss !== issuer || claims.aud !== issuer) return unauthorized(reply);
@@ -53,8 +62,10 @@ async function build(): Promise<Hook | undefined> {
       return undefined;
     case 'noop':
       return async () => undefined;
-    case 'sdk': {
-      await app.register(tesseraAuth, { issuer, clientId, clientSecret, algorithms: ['EdDSA'] });
+    case 'sdk':
+    case 'sdk-node-crypto': {
+      const ed25519Backend = variant === 'sdk' ? 'auto' : 'node:crypto';
+      await app.register(tesseraAuth, { issuer, clientId, clientSecret, algorithms: ['EdDSA'], ed25519Backend });
       app.get('/__bench/ready', async () => {
         const s = app.tessera.verifier.stats();
         return { ready: s.healthy, sids: s.revocations.sids, cache: s.cache };
@@ -93,6 +104,8 @@ async function build(): Promise<Hook | undefined> {
       return rawHook('ES256');
     case 'raw-eddsa':
       return rawHook('EdDSA');
+    case 'raw-eddsa-sodium':
+      return rawHook('EdDSA', createRequire(import.meta.url)('sodium-native'));
 
     default:
       throw new Error(`unknown variant ${variant}`);

@@ -1,7 +1,7 @@
 export { TesseraTokenError, isTesseraTokenError } from './errors.js';
 export type { TesseraTokenErrorCode } from './errors.js';
 export { verifyAccessTokenJwt } from './jwt.js';
-export type { AccessTokenClaims, JwtVerifyOptions, KeyResolver } from './jwt.js';
+export type { AccessTokenClaims, Ed25519Backend, JwtVerifyOptions, KeyResolver } from './jwt.js';
 export { verifyDpopProof, accessTokenHash, normalizeHtu } from './dpop.js';
 export type { DpopVerifyOptions } from './dpop.js';
 export { createVerifier } from './verifier.js';

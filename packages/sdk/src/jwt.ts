@@ -4,7 +4,10 @@ import type { KeyObject } from 'node:crypto';
 import { assertAlgorithmAllowList, decodeCompactParts, FORBIDDEN_HEADER_PARAMS, isAllowedAlg, segmentsOf } from './compact.js';
 import type { DecodedCompactParts, KnownHeaders } from './compact.js';
 import { TesseraTokenError } from './errors.js';
-import { nativeKeyFor, verifyNative } from './native-verify.js';
+import { nativeKeyFor, resolveEd25519Backend, verifyNative } from './native-verify.js';
+import type { Ed25519Backend } from './native-verify.js';
+
+export type { Ed25519Backend } from './native-verify.js';
 
 export { TesseraTokenError, isTesseraTokenError } from './errors.js';
 export type { TesseraTokenErrorCode } from './errors.js';
@@ -38,6 +41,8 @@ export interface JwtVerifyOptions {
   maxTokenBytes?: number;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** Who checks Ed25519 signatures; default 'auto' (libsodium when `sodium-native` loads, else node:crypto). */
+  ed25519Backend?: Ed25519Backend;
 }
 
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
@@ -166,6 +171,7 @@ export interface CompiledJwtOptions {
   readonly tolerance: number;
   readonly maxTokenBytes: number;
   readonly now: () => number;
+  readonly ed25519: 'libsodium' | 'node:crypto';
 }
 const compiled = new WeakSet<CompiledJwtOptions>();
 
@@ -178,6 +184,7 @@ export function compileJwtOptions(opts: JwtVerifyOptions): CompiledJwtOptions {
     tolerance: clockToleranceOf(opts),
     maxTokenBytes: opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
     now: opts.now ?? Date.now,
+    ed25519: resolveEd25519Backend(opts.ed25519Backend),
   });
   compiled.add(c);
   return c;
@@ -200,7 +207,7 @@ function precheck(token: string, o: CompiledJwtOptions): DecodedCompactParts {
 /** The same checks jose makes, in its order and with its error codes, after a node:crypto signature check. */
 function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: CompiledJwtOptions, tolerance: number, nowMs: number): jose.JWTPayload {
   const alg = parts.header.alg as string;
-  if (!verifyNative(alg, key, parts.signingInput, parts.signature)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  if (!verifyNative(alg, key, parts.signingInput, parts.signature, opts.ed25519)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   if (!parts.headerKnown) signedHeaders.remember(parts.token.slice(0, parts.dot1), parts.header);
   return validateClaimsSet(parts.payload, opts, tolerance, nowMs);
 }

@@ -1,4 +1,5 @@
 import { KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 /**
  * Signature checks with node:crypto for the algorithms Tessera signs with. jose 6 verifies through WebCrypto,
@@ -34,12 +35,58 @@ export function nativeKeyFor(alg: string, key: unknown): KeyObject | undefined {
   return k ?? undefined;
 }
 
+/**
+ * Which implementation checks Ed25519 signatures. Node's OpenSSL build verifies Ed25519 with the portable
+ * 32-bit field arithmetic; libsodium (through the optional `sodium-native` package, prebuilt for common
+ * platforms) does the same check about 1.6 times faster, and is stricter, never looser: it also refuses
+ * non-canonical and small-order points, which no honest signer produces. 'auto' (the default) takes
+ * libsodium when it loads and node:crypto otherwise.
+ */
+export type Ed25519Backend = 'auto' | 'libsodium' | 'node:crypto';
+
+interface Sodium {
+  crypto_sign_verify_detached(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+let sodium: Sodium | null | undefined;
+
+/** libsodium's bindings, or null when `sodium-native` is not installed or does not load on this platform. */
+export function loadSodium(): Sodium | null {
+  if (sodium === undefined) {
+    try {
+      sodium = createRequire(import.meta.url)('sodium-native') as Sodium;
+    } catch {
+      sodium = null;
+    }
+  }
+  return sodium;
+}
+
+/** The backend `choice` resolves to here; asking for libsodium where it does not load is an error. */
+export function resolveEd25519Backend(choice: Ed25519Backend = 'auto'): 'libsodium' | 'node:crypto' {
+  if (choice === 'node:crypto') return choice;
+  if (loadSodium() !== null) return 'libsodium';
+  if (choice === 'libsodium') throw new TypeError('ed25519Backend libsodium: the optional package sodium-native is not installed or does not load');
+  return 'node:crypto';
+}
+
+/** An Ed25519 KeyObject's raw 32-byte public key, as libsodium takes it. */
+const rawEd25519 = new WeakMap<KeyObject, Buffer>();
+function rawPublicKey(key: KeyObject): Buffer {
+  let raw = rawEd25519.get(key);
+  if (raw === undefined) {
+    raw = Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url');
+    rawEd25519.set(key, raw);
+  }
+  return raw;
+}
+
 /** false for a wrong signature, including one of the wrong length (WebCrypto answers the same). */
-export function verifyNative(alg: string, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
+export function verifyNative(alg: string, key: KeyObject, signingInput: Buffer, signature: Buffer, ed25519: 'libsodium' | 'node:crypto' = 'node:crypto'): boolean {
   try {
-    return alg === 'EdDSA'
-      ? cryptoVerify(null, signingInput, key, signature)
-      : signature.length === 64 && cryptoVerify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    if (alg !== 'EdDSA') return signature.length === 64 && cryptoVerify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    // libsodium reads the first 64 bytes of a longer buffer: a signature with bytes appended must not pass.
+    if (ed25519 === 'libsodium') return signature.length === 64 && sodium!.crypto_sign_verify_detached(signature, signingInput, rawPublicKey(key));
+    return cryptoVerify(null, signingInput, key, signature);
   } catch {
     return false;
   }

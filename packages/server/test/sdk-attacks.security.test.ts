@@ -10,8 +10,14 @@ import { http, startServer, type TestServer } from './support/server.js';
  * The core attack table, run against the SDK verifier pointed at a real running Tessera (its discovery
  * document, JWKS and revocation feed): same cases, same verdict as the server's own edge.
  */
-for (const alg of ['EdDSA', 'ES256'] as const) {
-  describe(`the SDK refuses every forged token of the core table (${alg})`, () => {
+// EdDSA twice: checked by libsodium (the default where it loads) and by node:crypto.
+const runs = [
+  ['EdDSA', 'auto'],
+  ['EdDSA', 'node:crypto'],
+  ['ES256', 'auto'],
+] as const;
+for (const [alg, ed25519Backend] of runs) {
+  describe(`the SDK refuses every forged token of the core table (${alg}, ${ed25519Backend})`, () => {
     let s: TestServer;
     let verifier: TesseraVerifier;
     let ctx: AttackContext;
@@ -20,7 +26,7 @@ for (const alg of ['EdDSA', 'ES256'] as const) {
       s = await startServer({ env: { TESSERA_SIGNING_ALG: alg } });
       const secret = randomToken();
       await s.t.store.createClient({ id: 'rs_attacks', name: 'attacks', secretHash: sha256(secret), createdAt: Date.now() });
-      verifier = createVerifier({ issuer: s.t.config.issuer, clientId: 'rs_attacks', clientSecret: secret, algorithms: [alg] });
+      verifier = createVerifier({ issuer: s.t.config.issuer, clientId: 'rs_attacks', clientSecret: secret, algorithms: [alg], ed25519Backend });
       await verifier.ready();
       await http(s.url, 'POST', '/v1/accounts', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
