@@ -69,9 +69,10 @@ class StringFilter {
 }
 
 /**
- * The revoked sessions and subjects, answered with two Map lookups per request. A `sid` entry revokes every
- * token of that session; a `sub` entry every token of that user issued at or before `revoked_at`. An entry
- * is kept until `until` (by then every token it covers has expired); dropping later is harmless, earlier never.
+ * The revoked sessions and subjects: two Bloom filters per request, a Map lookup only on a "maybe". A `sid`
+ * entry revokes every token of that session; a `sub` entry every token of that user issued at or before
+ * `revoked_at`. An entry is kept until `until` (by then every token it covers has expired); dropping later is
+ * harmless, earlier never.
  */
 export class RevocationSet {
   readonly #sids = new Map<string, number>();
