@@ -71,7 +71,6 @@ export async function verifyAccessTokenJwt(
 ): Promise<{ claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters }> {
   const opts = compiledOf(options);
   const parts = precheck(token, opts);
-  const tolerance = opts.tolerance;
   const nowMs = opts.now();
   const header = parts.header;
   let payload: jose.JWTPayload;
@@ -82,7 +81,7 @@ export async function verifyAccessTokenJwt(
     const key = await getKey(header as jose.JWTHeaderParameters, { payload: payloadB64, protected: protectedB64, signature: signatureB64 });
     const native = nativeKeyFor(header.alg as string, key);
     if (native !== undefined) {
-      payload = checkNative(parts, native, opts, tolerance, nowMs);
+      payload = checkNative(parts, native, opts, nowMs);
       protectedHeader = header;
     } else {
       ({ payload, protectedHeader } = await jwtVerify(token, key, {
@@ -90,7 +89,7 @@ export async function verifyAccessTokenJwt(
         audience: opts.audience,
         algorithms: [...opts.algorithms],
         typ: 'at+jwt',
-        clockTolerance: tolerance,
+        clockTolerance: opts.tolerance,
         requiredClaims: REQUIRED_CLAIMS,
         currentDate: new Date(nowMs),
       }));
@@ -98,7 +97,7 @@ export async function verifyAccessTokenJwt(
   } catch (err) {
     throw toTokenError(err);
   }
-  return { claims: finalClaims(payload, tolerance, nowMs), header: protectedHeader };
+  return { claims: finalClaims(payload, opts.tolerance, nowMs), header: protectedHeader };
 }
 
 /**
@@ -114,18 +113,17 @@ export function verifyAccessTokenJwtNow(
 ): { claims: AccessTokenClaims; header: jose.ProtectedHeaderParameters } | undefined {
   const opts = compiledOf(options);
   const parts = precheck(token, opts);
-  const tolerance = opts.tolerance;
   const nowMs = opts.now();
   const header = parts.header;
   let payload: jose.JWTPayload;
   try {
     const native = nativeKeyFor(header.alg as string, keyAtHand(header));
     if (native === undefined) return undefined;
-    payload = checkNative(parts, native, opts, tolerance, nowMs);
+    payload = checkNative(parts, native, opts, nowMs);
   } catch (err) {
     throw toTokenError(err);
   }
-  return { claims: finalClaims(payload, tolerance, nowMs), header };
+  return { claims: finalClaims(payload, opts.tolerance, nowMs), header };
 }
 
 /**
@@ -205,11 +203,11 @@ function precheck(token: string, o: CompiledJwtOptions): DecodedCompactParts {
 }
 
 /** The same checks jose makes, in its order and with its error codes, after a node:crypto signature check. */
-function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: CompiledJwtOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+function checkNative(parts: DecodedCompactParts, key: KeyObject, opts: CompiledJwtOptions, nowMs: number): jose.JWTPayload {
   const alg = parts.header.alg as string;
   if (!verifyNative(alg, key, parts.signingInput, parts.signature, opts.ed25519)) throw new TesseraTokenError('invalid_token', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   if (!parts.headerKnown) signedHeaders.remember(parts.token.slice(0, parts.dot1), parts.header);
-  return validateClaimsSet(parts.payload, opts, tolerance, nowMs);
+  return validateClaimsSet(parts.payload, opts, nowMs);
 }
 
 function finalClaims(payload: jose.JWTPayload, tolerance: number, nowMs: number): AccessTokenClaims {
@@ -228,7 +226,8 @@ function bad(claim: string): never {
 }
 
 /** jose's JWT claims-set validation (presence, iss, aud, nbf, exp) for the options this SDK uses. */
-function validateClaimsSet(p: Record<string, unknown>, opts: CompiledJwtOptions, tolerance: number, nowMs: number): jose.JWTPayload {
+function validateClaimsSet(p: Record<string, unknown>, opts: CompiledJwtOptions, nowMs: number): jose.JWTPayload {
+  const tolerance = opts.tolerance;
   for (const claim of PRESENCE_ORDER) if (!Object.hasOwn(p, claim)) failed(claim);
   const issuer: unknown = opts.issuer;
   if (Array.isArray(issuer) ? !issuer.includes(p.iss) : p.iss !== issuer) failed('iss');
