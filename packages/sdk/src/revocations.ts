@@ -1,3 +1,5 @@
+import { fnv1a, mix32 } from './hash.js';
+
 /** One item of the issuer's revocation feed (`GET /v1/revocations`, `/v1/revocations/stream`). */
 export interface RevocationItem {
   cursor?: number;
@@ -26,31 +28,28 @@ class StringFilter {
   /** Keys added since the last rebuild (stale ones included: a forgotten key only costs a Map probe). */
   #added = 0;
 
-  /** Two bit positions from one FNV-1a hash of the string (double hashing). */
-  static #hash(key: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    return h;
-  }
-
   mayHave(key: string): boolean {
-    if (this.#added === 0) return false;
-    const h = StringFilter.#hash(key);
-    const a = h & this.#mask;
-    const b = (h ^ Math.imul(h >>> 15, 0x2c1b3c6d)) & this.#mask;
-    return (this.#bits[a >>> 5] & (1 << (a & 31))) !== 0 && (this.#bits[b >>> 5] & (1 << (b & 31))) !== 0;
+    return this.#added !== 0 && this.#probe(key, false);
   }
 
   /** Adds a key; false when the table is full and the caller must rebuild it (with room for more). */
   add(key: string): boolean {
     if (this.#added >= (this.#mask + 1) >>> 4) return false;
-    const h = StringFilter.#hash(key);
-    const a = h & this.#mask;
-    const b = (h ^ Math.imul(h >>> 15, 0x2c1b3c6d)) & this.#mask;
-    this.#bits[a >>> 5] |= 1 << (a & 31);
-    this.#bits[b >>> 5] |= 1 << (b & 31);
+    this.#probe(key, true);
     this.#added++;
     return true;
+  }
+
+  /** Whether the key's two bits (from one hash, double hashing) are set; with `set`, sets them first. */
+  #probe(key: string, set: boolean): boolean {
+    const h = fnv1a(key);
+    const a = h & this.#mask;
+    const b = mix32(h) & this.#mask;
+    if (set) {
+      this.#bits[a >>> 5] |= 1 << (a & 31);
+      this.#bits[b >>> 5] |= 1 << (b & 31);
+    }
+    return (this.#bits[a >>> 5] & (1 << (a & 31))) !== 0 && (this.#bits[b >>> 5] & (1 << (b & 31))) !== 0;
   }
 
   get added(): number {

@@ -8,6 +8,7 @@ import { LruCache } from './lru.js';
 import { ReplayCache } from './replay.js';
 import { RevocationSet } from './revocations.js';
 import { GeoCheck, type GeoCheckOptions, type GeoReport } from './geo.js';
+import { fnv1a, mix32 } from './hash.js';
 
 export interface VerifierOptions {
   issuer: string;
@@ -109,10 +110,7 @@ const KEY_CHARS = 16;
 function keyOf(token: string): number {
   // The last character of a signature carries only 2 or 4 bits; the 16 before it carry 96.
   const end = token.length - 1;
-  let h = 0x811c9dc5;
-  for (let i = Math.max(0, end - KEY_CHARS); i < end; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) & 0x3fffffff;
+  return mix32(fnv1a(token, Math.max(0, end - KEY_CHARS), end)) & 0x3fffffff;
 }
 
 /**
