@@ -5,7 +5,7 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import type { Config } from './config.js';
 import { AccountService } from './core/accounts.js';
-import { systemClock, type Clock } from './core/clock.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { SecretBox } from './core/crypto.js';
 import { EventLog } from './core/events.js';
 import { loadKeyEncryptionKey } from './core/kek.js';
@@ -25,7 +25,7 @@ import type { SharedState } from './state/types.js';
 import { openStore } from './store/connect.js';
 import type { Store } from './store/types.js';
 import { pino, type Logger } from 'pino';
-import { LOG_OPTIONS } from './http/log.js';
+import { LOG_OPTIONS } from './lib/log.js';
 
 export interface Tessera {
   config: Config;

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import * as jose from 'jose';
 import type { KeyState, SigningKeyRow, Store } from '../store/types.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
 import type { SecretBox } from './crypto.js';
 
 export type SigningAlg = 'EdDSA' | 'ES256' | 'HS256';

@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { parseIp } from '../http/client-ip.js';
+import { parseIp } from '../lib/client-ip.js';
 import type { SharedState } from '../state/types.js';
 import { TesseraError } from './errors.js';
 

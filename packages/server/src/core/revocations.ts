@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { Store, RevocationRow } from '../store/types.js';
 import type { SharedState } from '../state/types.js';
 

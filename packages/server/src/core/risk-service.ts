@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';

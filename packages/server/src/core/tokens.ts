@@ -1,7 +1,7 @@
 import { TesseraTokenError, verifyAccessTokenJwt, type AccessTokenClaims } from '@tessera/sdk';
 import * as jose from 'jose';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
 import { randomId } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { KeyManager } from './keys.js';

@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Tessera } from '../tessera.js';
 import { GEO_ATTRIBUTION } from '../geo/mmdb.js';
-import { makeClientIp } from './client-ip.js';
+import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
 import { errorHandler, problemBody, sendProblem } from './problem.js';
 import { TesseraError } from '../core/errors.js';
@@ -22,7 +22,7 @@ import { mfaRoutes } from './routes/mfa.js';
 import { opsRoutes } from './routes/ops.js';
 import { limitHooks } from './limits.js';
 import { riskRoutes } from './routes/risk.js';
-import { pagesRoutes } from '../pages/routes.js';
+import { pagesRoutes } from './pages/routes.js';
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
 

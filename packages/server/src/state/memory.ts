@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { LimiterOptions, SharedState } from './types.js';
 
 /** Limiters are memoised by their full options so every caller of one policy shares one counter. */

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Mailer } from '../../src/mail/types.js';
 import { createTessera, type Tessera } from '../../src/tessera.js';

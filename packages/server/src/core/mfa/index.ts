@@ -1,5 +1,5 @@
 import type { AccountService } from '../accounts.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
 import type { Mailer } from '../../mail/types.js';

@@ -1,7 +1,7 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { AccountService, SecondFactor } from '../accounts.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, safeEqual, sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';

@@ -1,5 +1,5 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { safeEqual, sha256, type SecretBox } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import { limitOrThrow } from '../limits.js';

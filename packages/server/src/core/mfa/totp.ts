@@ -1,6 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { SharedState } from '../../state/types.js';

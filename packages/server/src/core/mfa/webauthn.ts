@@ -9,7 +9,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { MfaChallengeRow, Store, UserRow, WebauthnCredentialRow } from '../../store/types.js';

@@ -1,0 +1,120 @@
+import { userAgentFamily } from '../../core/risk.js';
+import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import { timeline } from './event-view.js';
+import { html, type Html } from './html.js';
+import { field, layout, place, status, time, type Viewer } from './layout.js';
+
+export interface AccountData {
+  user: UserRow;
+  totp: boolean;
+  recoveryCodesLeft: number;
+  passkeys: WebauthnCredentialRow[];
+}
+
+const viewerOf = (u: UserRow): Viewer => ({ email: u.email, isAdmin: u.isAdmin });
+
+export function accountPage(d: AccountData, expiresIn: number): string {
+  const u = d.user;
+  return layout({
+    title: 'Your account',
+    page: 'account',
+    viewer: viewerOf(u),
+    expiresIn,
+    body: html`
+<section class="card" aria-labelledby="profile-h">
+  <h2 id="profile-h">Profile</h2>
+  <dl class="facts"><dt>Email</dt><dd data-email>${u.email}</dd><dt>Member since</dt><dd>${time(u.createdAt)}</dd>${u.isAdmin ? html`<dt>Role</dt><dd>Administrator</dd>` : ''}</dl>
+  <details><summary>Change password</summary>
+  <form data-form="change-password" method="post">
+    ${field({ name: 'current_password', label: 'Current password', type: 'password', autocomplete: 'current-password' })}
+    ${field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: 'Your other sessions will be signed out.' })}
+    <button type="submit">Change password</button>
+    ${status()}
+  </form></details>
+</section>
+
+<section class="card" aria-labelledby="mfa-h" data-mfa>
+  <h2 id="mfa-h">Two-step verification</h2>
+  <p class="muted">Changes here need a sign-in within the last 5 minutes.</p>
+  <h3>Authenticator app</h3>
+  ${d.totp
+    ? html`<p><span class="badge on">On</span> Codes from your authenticator app are asked for at sign-in.</p>
+  <p>Recovery codes left: <strong data-recovery-left>${d.recoveryCodesLeft}</strong></p>
+  <p class="actions"><button type="button" class="secondary" data-action="new-recovery-codes">New recovery codes</button>
+  <button type="button" class="danger" data-action="remove-totp">Turn off</button></p>`
+    : html`<p><span class="badge">Off</span></p>
+  <p><button type="button" data-action="start-totp">Set up an authenticator app</button></p>
+  <div data-totp-enrol hidden>
+    <p>Scan this code with your authenticator app, or type the key by hand.</p>
+    <div class="qr" data-qr></div>
+    <p>Key: <code id="totp-secret" data-totp-secret></code></p>
+    <form data-form="verify-totp" method="post">
+      ${field({ name: 'code', id: 'totp-code', label: 'Code from the app', autocomplete: 'one-time-code', inputmode: 'numeric' })}
+      <button type="submit">Turn on</button>
+      ${status()}
+    </form>
+  </div>`}
+  <div class="notice" data-recovery-codes hidden tabindex="-1">
+    <h3>Your recovery codes</h3>
+    <p>Each code works once if you lose your device. Save them now: they will not be shown again.</p>
+    <ol class="codes" data-codes></ol>
+  </div>
+  ${status()}
+
+  <h3>Passkeys</h3>
+  ${d.passkeys.length
+    ? html`<ul class="list" data-passkeys>${d.passkeys.map(
+        (p) => html`<li><span><strong>${p.name}</strong> <span class="muted">added ${time(p.createdAt)}, last used ${time(p.lastUsedAt)}</span></span>
+      <button type="button" class="danger small" data-action="remove-passkey" data-id="${p.id}" aria-label="Remove passkey ${p.name}">Remove</button></li>`,
+      )}</ul>`
+    : html`<p data-passkeys>No passkeys yet.</p>`}
+  <form data-form="add-passkey" method="post">
+    ${field({ name: 'name', id: 'passkey-name', label: 'Passkey name', value: 'Passkey', required: false })}
+    <button type="submit" class="secondary">Add a passkey</button>
+    ${status()}
+  </form>
+</section>`,
+  });
+}
+
+export function describeDevice(ua: string | null): string {
+  const f = userAgentFamily(ua);
+  return f ? `${f.browser} on ${f.os}` : 'Unknown device';
+}
+
+function sessionItem(s: SessionRow, currentId: string): Html {
+  const current = s.id === currentId;
+  return html`<li class="session${current ? ' current' : ''}" data-session-id="${s.id}">
+<div><p><strong>${describeDevice(s.userAgent)}</strong>${current ? html` <span class="badge on">This device</span>` : ''}</p>
+<p class="muted">${place(s.geo)}${s.ip ? html` · IP ${s.ip}` : ''}</p>
+<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${s.amr.join(' + ') || 'password'}</p></div>
+<button type="button" class="danger small" data-action="revoke-session" data-id="${s.id}" aria-label="Sign out ${describeDevice(s.userAgent)}${current ? ' (this device)' : ''}">Sign out</button>
+</li>`;
+}
+
+export function sessionsPage(user: UserRow, sessions: SessionRow[], currentId: string, expiresIn: number): string {
+  return layout({
+    title: 'Your sessions',
+    page: 'sessions',
+    viewer: viewerOf(user),
+    expiresIn,
+    geoAttribution: true,
+    body: html`
+<p>Every browser and app signed in to your account. Sign out any you do not recognise, then change your password.</p>
+<ul class="sessions">${sessions.map((s) => sessionItem(s, currentId))}</ul>
+<p class="actions"><button type="button" class="secondary" data-action="revoke-others">Sign out all other sessions</button>
+<button type="button" class="danger" data-action="revoke-all">Sign out everywhere</button></p>
+${status()}`,
+  });
+}
+
+export function eventsPage(user: UserRow, events: EventRow[], expiresIn: number): string {
+  return layout({
+    title: 'Security activity',
+    page: 'events',
+    viewer: viewerOf(user),
+    expiresIn,
+    geoAttribution: true,
+    body: html`<p>Sign-ins, new devices, unusual activity and sign-outs on your account, newest first.</p>${timeline(events)}`,
+  });
+}

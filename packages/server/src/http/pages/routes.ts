@@ -1,0 +1,94 @@
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthContext, HttpAuth } from '../auth.js';
+import type { Tessera } from '../../tessera.js';
+import { accountPage, eventsPage, sessionsPage } from './account-views.js';
+import { adminPage } from './admin-view.js';
+import { PAGE_CSP } from './layout.js';
+import { forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
+
+export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+
+type SignedIn = (a: AuthContext, expiresIn: number, request: FastifyRequest) => Promise<string>;
+
+function sendPage(reply: FastifyReply, page: string, code = 200): FastifyReply {
+  return reply
+    .code(code)
+    .type('text/html; charset=utf-8')
+    .header('Content-Security-Policy', PAGE_CSP)
+    // Account pages carry personal data: never from a shared cache or the back-forward cache after sign-out.
+    .header('Cache-Control', 'no-store')
+    .send(page);
+}
+
+const q = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 512) : '');
+
+/** The server-rendered pages (API.md "Pages") and their static script and style under /static/. */
+export async function pagesRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): Promise<void> {
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, list: false, dotfiles: 'deny' });
+  const hide = { schema: { hide: true } };
+
+  // A GET carries no CSRF risk, so authenticate() checks only the access cookie's token and session here.
+  const viewer = async (request: FastifyRequest): Promise<AuthContext | undefined> => auth.authenticate(request).catch(() => undefined);
+  const expiresIn = (a: AuthContext) => Math.max(0, a.claims.exp - Math.floor(t.clock.now() / 1000));
+  // The CSRF cookie lives as long as the refresh cookie and, unlike it, is sent with page requests.
+  const mayResume = (request: FastifyRequest) => request.cookies[auth.names.csrf] !== undefined;
+
+  const signedIn = (path: string, render: SignedIn) =>
+    app.get(path, hide, async (request, reply) => {
+      const a = await viewer(request);
+      if (!a) {
+        if (mayResume(request)) return sendPage(reply, resumePage());
+        return reply.header('Cache-Control', 'no-store').redirect(`/sign-in?next=${encodeURIComponent(path)}`);
+      }
+      return sendPage(reply, await render(a, expiresIn(a), request));
+    });
+
+  app.get('/', hide, async (request, reply) => {
+    const signedInOrMaybe = (await viewer(request)) !== undefined || mayResume(request);
+    return reply.header('Cache-Control', 'no-store').redirect(signedInOrMaybe ? '/account' : '/sign-in');
+  });
+  app.get('/sign-in', hide, async (_request, reply) => sendPage(reply, signInPage()));
+  app.get('/sign-up', hide, async (_request, reply) => sendPage(reply, signUpPage()));
+  app.get('/forgot-password', hide, async (_request, reply) => sendPage(reply, forgotPasswordPage()));
+  app.get('/reset-password', hide, async (request, reply) => sendPage(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
+
+  signedIn('/account', async (a, ttl) => {
+    const totp = await t.store.getTotp(a.user.id);
+    return accountPage(
+      {
+        user: a.user,
+        totp: totp?.confirmedAt != null,
+        recoveryCodesLeft: await t.store.countRecoveryCodes(a.user.id),
+        passkeys: await t.store.listWebauthnCredentials(a.user.id),
+      },
+      ttl,
+    );
+  });
+  signedIn('/account/sessions', async (a, ttl) => sessionsPage(a.user, await t.store.listLiveSessions(a.user.id, t.clock.now()), a.session.id, ttl));
+  signedIn('/account/events', async (a, ttl) => eventsPage(a.user, await t.events.list({ userId: a.user.id, limit: 100 }), ttl));
+
+  app.get('/admin', hide, async (request, reply) => {
+    const a = await viewer(request);
+    if (!a) {
+      if (mayResume(request)) return sendPage(reply, resumePage());
+      return reply.header('Cache-Control', 'no-store').redirect('/sign-in?next=%2Fadmin');
+    }
+    if (!a.user.isAdmin) return sendPage(reply, forbiddenPage({ email: a.user.email, isAdmin: false }, expiresIn(a)), 403);
+    const query = request.query as Record<string, unknown>;
+    const filter = { type: q(query.type), user: q(query.user).trim() };
+    const subject = filter.user ? await t.accounts.findUser(filter.user) : undefined;
+    const events = filter.user && !subject ? [] : await t.events.list({ ...(subject ? { userId: subject.id } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 100 });
+    const page = adminPage(
+      {
+        admin: a.user,
+        filter,
+        events,
+        subject: subject ? { user: subject, sessions: await t.store.listLiveSessions(subject.id, t.clock.now()) } : undefined,
+      },
+      expiresIn(a),
+    );
+    return sendPage(reply, page);
+  });
+}
