@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
@@ -170,8 +170,8 @@ describe('one credential per request: anything ambiguous is refused, not resolve
   it('the Fastify plugin refuses them too, on its synchronous path as on the full one', async () => {
     const app = await fastifyApp({ origin: NOTES });
     try {
-      const repeated: OutgoingHttpHeaders = { authorization: [`Bearer ${userToken}`, `Bearer ${adminToken}`] };
-      const two = await app.inject({ url: '/me', headers: repeated });
+      // (Capitalised: the typed `authorization` member takes one value, the index signature an array.)
+      const two = await app.inject({ url: '/me', headers: { Authorization: [`Bearer ${userToken}`, `Bearer ${adminToken}`] } });
       expect([two.statusCode, two.json().code]).toEqual([401, 'invalid_token']);
       const both = await app.inject({ url: '/me', headers: { authorization: `Bearer ${userToken}`, cookie: `__Host-tessera_at=${adminToken}` } });
       expect([both.statusCode, both.json().code]).toEqual([401, 'invalid_token']);
