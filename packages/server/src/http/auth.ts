@@ -3,7 +3,7 @@ import { verifyDpopProof, type AccessTokenClaims } from '@tessera/sdk';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
 import type { SessionRow, UserRow } from '../store/types.js';
-import type { Tessera } from '../tessera.js';
+import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 
 export interface AuthContext {
@@ -27,7 +27,7 @@ export class HttpAuth {
   readonly names;
   readonly csrf: CsrfTokens;
 
-  constructor(private readonly t: Tessera) {
+  constructor(private readonly t: TesseraServices) {
     this.names = cookieNames(t.config.TESSERA_COOKIE_SECURE);
     this.csrf = new CsrfTokens(t.macKey);
   }
@@ -60,7 +60,7 @@ export class HttpAuth {
         ...(expectedJkt ? { expectedJkt } : {}),
         now: () => this.t.clock.now(),
         // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
-        isReplay: async (jti, ttlMs) => !(await this.t.state.claimOnce(`dpop:${jti}`, ttlMs)),
+        isReplay: (jti, ttlMs) => this.t.dpopReplays.isReplay(jti, ttlMs),
       });
       return r.jkt;
     } catch (err) {
@@ -114,7 +114,7 @@ export class HttpAuth {
     }
     const session = await this.t.sessions.live(claims.sid);
     if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-    const user = await this.t.store.getUserById(claims.sub);
+    const user = await this.t.accounts.getUser(claims.sub);
     if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
     if (via === 'cookie') this.checkCsrf(request, session.id);
     return { claims, user, session, via };
