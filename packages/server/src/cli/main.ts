@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { ConfigError, configSchema, loadConfig, type Config } from '../config.js';
 import { isTesseraError } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
-import { createTessera } from '../tessera.js';
+import { createTessera, type TesseraServices } from '../tessera.js';
 
 const USAGE = `usage: tessera <command> [--VARIABLE=value …]
 
@@ -83,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function oneShot(cmd: string, config: Config, flags: Map<string, string | true>): Promise<number> {
-  const t = await createTessera(config, { oneShot: true });
+  // commands work through the services only, like the HTTP layer
+  const t: TesseraServices & { close(): Promise<void> } = await createTessera(config, { oneShot: true });
   try {
     switch (cmd) {
       case 'migrate':
