@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, configSchema, loadConfig, type Config } from '../config.js';
-import { randomId, sha256 } from '../core/crypto.js';
 import { isTesseraError } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
-import { createTessera } from '../tessera.js';
+import { createTessera, type TesseraServices } from '../tessera.js';
 
 const USAGE = `usage: tessera <command> [--VARIABLE=value …]
 
@@ -85,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function oneShot(cmd: string, config: Config, flags: Map<string, string | true>): Promise<number> {
-  const t = await createTessera(config, { oneShot: true });
+  // commands work through the services only, like the HTTP layer
+  const t: TesseraServices & { close(): Promise<void> } = await createTessera(config, { oneShot: true });
   try {
     switch (cmd) {
       case 'migrate':
@@ -117,9 +116,7 @@ async function oneShot(cmd: string, config: Config, flags: Map<string, string | 
           console.error('usage: tessera clients create --name N [--json]');
           return 2;
         }
-        const id = `rs_${randomId()}`;
-        const secret = randomBytes(32).toString('base64url');
-        await t.store.createClient({ id, name, secretHash: sha256(secret), createdAt: t.clock.now() });
+        const { id, secret } = await t.clients.create(name);
         if (flags.has('json')) console.log(JSON.stringify({ client_id: id, client_secret: secret }));
         else console.log(`client_id:     ${id}\nclient_secret: ${secret}\n(the secret is shown only now; store it in the resource server's configuration)`);
         return 0;

@@ -2,24 +2,15 @@ import type { Clock } from '../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
+import type { LoginCompletion } from './login/complete.js';
+import type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
+import type { Mailer } from './notices/mailer.js';
+import { passwordResetMail } from './notices/templates.js';
 import { checkPasswordPolicy, normalizeEmail, type PasswordHasher } from './passwords.js';
-import type { IssuedTokens, RequestContext, SessionService } from './sessions.js';
-import type { Store, UserRow } from '../store/types.js';
-import type { Mailer } from '../mail/types.js';
-import { passwordResetMail } from '../mail/templates.js';
+import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';
+import type { ResetStore, UserRow, UserStore } from '../store/ports/index.js';
 
-/** Brute-force policy hooks (core/limits.ts LoginGuard satisfies this). */
-export interface AttemptGuard {
-  check(key: { ip: string; account: string }): Promise<void>;
-  recordFailure(key: { ip: string; account: string }): Promise<void>;
-  recordSuccess(key: { ip: string; account: string }): Promise<void>;
-}
-
-/** Decides whether a password-verified user must pass a second factor (core/mfa plugs in here). */
-export interface SecondFactor {
-  methods(user: UserRow): Promise<string[]>;
-  challenge(user: UserRow, ctx: RequestContext, transport: 'bearer' | 'cookie'): Promise<string>;
-}
+export type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
 
 export type LoginResult =
   | { kind: 'tokens'; tokens: IssuedTokens; user: UserRow }
@@ -31,25 +22,33 @@ export interface AccountConfig {
   resetTtlSec: number;
 }
 
-export class AccountService {
-  guard: AttemptGuard | undefined;
-  secondFactor: SecondFactor | undefined;
-  /** runs after a successful password or passkey sign-in, before tokens exist (risk engine hook) */
-  loginCheck: ((user: UserRow, ctx: RequestContext) => Promise<void>) | undefined;
+/** Everything an account service needs; the security hooks are required, so none can be forgotten. */
+export interface AccountDeps {
+  users: UserStore;
+  resets: ResetStore;
+  hasher: PasswordHasher;
+  events: EventLog;
+  mailer: Mailer;
+  clock: Clock;
+  sessions: Pick<SessionService, 'revokeAll'>;
+  /** counts every attempt and refuses brute force and credential stuffing */
+  guard: AttemptGuard;
+  /** the risk engine's verdict on a verified password, before any session */
+  loginCheck: LoginCheck;
+  /** enrolled second factors are required after the password */
+  secondFactor: SecondFactor;
+  completion: LoginCompletion;
+}
 
+export class AccountService {
   constructor(
-    private readonly store: Store,
-    private readonly hasher: PasswordHasher,
-    private readonly sessions: SessionService,
-    private readonly events: EventLog,
-    private readonly mailer: Mailer,
-    private readonly clock: Clock,
+    private readonly d: AccountDeps,
     private readonly cfg: AccountConfig,
   ) {}
 
   /** An admin's "user" filter: an account id, or an email in any of its spellings. */
   async findUser(ref: string): Promise<UserRow | undefined> {
-    return ref.includes('@') ? this.store.getUserByEmail(normalizeEmail(ref)) : this.store.getUserById(ref.trim());
+    return ref.includes('@') ? this.d.users.getUserByEmail(normalizeEmail(ref)) : this.d.users.getUserById(ref.trim());
   }
 
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
@@ -58,13 +57,13 @@ export class AccountService {
     const user: UserRow = {
       id: randomId(),
       email,
-      passwordHash: await this.hasher.hash(input.password),
+      passwordHash: await this.d.hasher.hash(input.password),
       isAdmin: input.isAdmin ?? false,
       passwordResetRequired: false,
-      createdAt: this.clock.now(),
+      createdAt: this.d.clock.now(),
     };
-    if (!(await this.store.createUser(user))) throw new TesseraError('email_taken');
-    await this.events.record({ type: 'account_created', userId: user.id, ip: ctx?.ip ?? null });
+    if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
+    await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx?.ip ?? null });
     return user;
   }
 
@@ -73,55 +72,61 @@ export class AccountService {
    * verification) and the same error, so neither body nor timing enumerates accounts. A reset-required
    * account is told so only after a correct password.
    */
-  async login(input: { email: string; password: string; ctx: RequestContext; transport: 'bearer' | 'cookie' }): Promise<LoginResult> {
-    const email = normalizeEmail(input.email);
-    const key = { ip: input.ctx.ip, account: email };
-    await this.guard?.check(key);
-    const user = await this.store.getUserByEmail(email);
-    const ok = user ? await this.hasher.verify(user.passwordHash, input.password) : await this.hasher.verifyDummy(input.password);
-    if (!user || !ok) {
-      await this.guard?.recordFailure(key);
-      await this.events.record({ type: 'login_failed', userId: user?.id ?? null, ip: input.ctx.ip, data: { reason: user ? 'wrong_password' : 'unknown_email' } });
-      throw new TesseraError('invalid_credentials');
-    }
-    await this.guard?.recordSuccess(key);
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      await this.store.setPasswordHash(user.id, await this.hasher.hash(input.password));
-    }
+  async login(input: { email: string; password: string; ctx: RequestContext; transport: Transport }): Promise<LoginResult> {
+    const key = { ip: input.ctx.ip, account: normalizeEmail(input.email) };
+    // brute force and credential stuffing: the attempt is counted before the password is checked
+    await this.d.guard.check(key);
+    // account enumeration: unknown email and wrong password look the same
+    const user = await this.verifyPassword(key, input.password, input.ctx);
+    await this.d.guard.recordSuccess(key);
+    await this.upgradeHash(user, input.password);
+    // a password the risk engine has seen stolen: it alone no longer signs in
     if (user.passwordResetRequired) throw new TesseraError('password_reset_required');
-    await this.loginCheck?.(user, input.ctx);
-
-    const methods = (await this.secondFactor?.methods(user)) ?? [];
-    if (methods.length > 0 && this.secondFactor) {
-      const mfaToken = await this.secondFactor.challenge(user, input.ctx, input.transport);
+    // a correct password from an impossible place or a new device (risk engine)
+    await this.d.loginCheck(user, input.ctx);
+    // a stolen password alone: enrolled second factors are required
+    const methods = await this.d.secondFactor.methods(user);
+    if (methods.length > 0) {
+      const mfaToken = await this.d.secondFactor.challenge(user, input.ctx, input.transport);
       return { kind: 'mfa', mfaToken, methods };
     }
-    const tokens = await this.completeLogin(user, ['pwd'], input.ctx, input.transport);
+    const tokens = await this.d.completion.complete(user, ['pwd'], input.ctx, input.transport);
     return { kind: 'tokens', tokens, user };
   }
 
-  /** Issue the session once every factor is verified. */
-  async completeLogin(user: UserRow, amr: string[], ctx: RequestContext, transport: 'bearer' | 'cookie'): Promise<IssuedTokens> {
-    const tokens = await this.sessions.start({ user, amr, authTime: this.clock.now(), ctx, transport });
-    await this.events.record({
-      type: 'login_succeeded',
-      userId: user.id,
-      sessionId: tokens.sessionId,
-      ip: ctx.ip,
-      data: { amr, user_agent: ctx.userAgent, city: ctx.geo?.city ?? null, country: ctx.geo?.country ?? null },
-    });
-    return tokens;
+  private async verifyPassword(key: { ip: string; account: string }, password: string, ctx: RequestContext): Promise<UserRow> {
+    const user = await this.d.users.getUserByEmail(key.account);
+    const ok = user ? await this.d.hasher.verify(user.passwordHash, password) : await this.d.hasher.verifyDummy(password);
+    if (user && ok) return user;
+    await this.d.guard.recordFailure(key);
+    await this.d.events.record({ type: 'login_failed', userId: user?.id ?? null, ip: ctx.ip, data: { reason: user ? 'wrong_password' : 'unknown_email' } });
+    throw new TesseraError('invalid_credentials');
+  }
+
+  private async upgradeHash(user: UserRow, password: string): Promise<void> {
+    if (this.d.hasher.needsRehash(user.passwordHash)) await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(password));
+  }
+
+  /** An account by id, for the request's authentication and the admin API. */
+  getUser(id: string): Promise<UserRow | undefined> {
+    return this.d.users.getUserById(id);
+  }
+
+  /** Admin action: every session ends and the next sign-in must first reset the password. */
+  async requirePasswordReset(userId: string): Promise<void> {
+    await this.d.users.setPasswordResetRequired(userId, true);
+    await this.d.sessions.revokeAll(userId, 'password_reset_required');
   }
 
   async changePassword(user: UserRow, sessionId: string, current: string, next: string, ctx: RequestContext): Promise<void> {
-    if (!(await this.hasher.verify(user.passwordHash, current))) {
+    if (!(await this.d.hasher.verify(user.passwordHash, current))) {
       throw new TesseraError('invalid_credentials', { reason: 'wrong current password on change' });
     }
     checkPasswordPolicy(next, this.cfg.passwordMinLength, { email: user.email });
-    await this.store.setPasswordHash(user.id, await this.hasher.hash(next));
+    await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(next));
     // Whoever else holds a session may be the reason for the change: sign them all out.
-    await this.sessions.revokeAll(user.id, 'password_changed', sessionId);
-    await this.events.record({ type: 'password_changed', userId: user.id, sessionId, ip: ctx.ip });
+    await this.d.sessions.revokeAll(user.id, 'password_changed', sessionId);
+    await this.d.events.record({ type: 'password_changed', userId: user.id, sessionId, ip: ctx.ip });
   }
 
   /**
@@ -129,11 +134,11 @@ export class AccountService {
    * is the same whether or not the account exists; the work happens after the response.
    */
   async forgotPassword(emailInput: string, ctx: Pick<RequestContext, 'ip'>): Promise<void> {
-    const user = await this.store.getUserByEmail(normalizeEmail(emailInput));
+    const user = await this.d.users.getUserByEmail(normalizeEmail(emailInput));
     if (!user) return;
     const token = newOpaqueToken();
-    const now = this.clock.now();
-    await this.store.insertPasswordReset({
+    const now = this.d.clock.now();
+    await this.d.resets.insertPasswordReset({
       id: token.id,
       userId: user.id,
       secretHash: token.hash,
@@ -141,26 +146,27 @@ export class AccountService {
       expiresAt: now + this.cfg.resetTtlSec * 1000,
       usedAt: null,
     });
-    await this.events.record({ type: 'password_reset_requested', userId: user.id, ip: ctx.ip });
+    await this.d.events.record({ type: 'password_reset_requested', userId: user.id, ip: ctx.ip });
     const link = `${this.cfg.issuer}/reset-password?token=${encodeURIComponent(token.value)}`;
-    await this.mailer.send({ to: user.email, ...passwordResetMail({ link, expiresInMinutes: Math.round(this.cfg.resetTtlSec / 60) }) });
+    await this.d.mailer.send({ to: user.email, ...passwordResetMail({ link, expiresInMinutes: Math.round(this.cfg.resetTtlSec / 60) }) });
   }
 
   async resetPassword(tokenValue: string, newPassword: string, ctx: Pick<RequestContext, 'ip'>): Promise<void> {
     const parsed = parseOpaqueToken(tokenValue);
-    const row = parsed ? await this.store.getPasswordReset(parsed.id) : undefined;
+    const row = parsed ? await this.d.resets.getPasswordReset(parsed.id) : undefined;
     if (!parsed || !row || !safeEqual(row.secretHash, sha256(parsed.secret))) {
       throw new TesseraError('invalid_grant', { detail: 'The reset link is invalid or has expired.', reason: 'unknown reset token' });
     }
-    const user = await this.store.getUserById(row.userId);
+    const user = await this.d.users.getUserById(row.userId);
     if (!user) throw new TesseraError('invalid_grant', { detail: 'The reset link is invalid or has expired.' });
     // Check the policy before consuming, so a rejected password does not burn the link.
     checkPasswordPolicy(newPassword, this.cfg.passwordMinLength, { email: user.email });
-    const consumed = await this.store.consumePasswordReset(row.id, this.clock.now());
+    const consumed = await this.d.resets.consumePasswordReset(row.id, this.d.clock.now());
     if (!consumed) throw new TesseraError('invalid_grant', { detail: 'The reset link is invalid or has expired.', reason: 'reset token used or expired' });
-    await this.store.setPasswordHash(user.id, await this.hasher.hash(newPassword));
-    await this.store.setPasswordResetRequired(user.id, false);
-    await this.sessions.revokeAll(user.id, 'password_reset');
-    await this.events.record({ type: 'password_reset_completed', userId: user.id, ip: ctx.ip });
+    await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(newPassword));
+    await this.d.users.setPasswordResetRequired(user.id, false);
+    await this.d.sessions.revokeAll(user.id, 'password_reset');
+    await this.d.events.record({ type: 'password_reset_completed', userId: user.id, ip: ctx.ip });
   }
 }
+

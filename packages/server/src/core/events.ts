@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.js';
-import type { Store, EventRow } from '../store/types.js';
+import type { EventRow, EventStore } from '../store/ports/index.js';
 
 export type SecurityEventType =
   | 'account_created'
@@ -30,7 +30,7 @@ export type SecurityEventType =
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {
   constructor(
-    private readonly store: Store,
+    private readonly store: EventStore,
     private readonly clock: Clock,
   ) {}
 

@@ -1,13 +1,11 @@
 import { createHmac } from 'node:crypto';
 import * as jose from 'jose';
-import type { KeyState, SigningKeyRow, Store } from '../store/types.js';
+import type { KeyState, KeyStore, SigningKeyRow } from '../store/ports/index.js';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { SecretBox } from './crypto.js';
 
 export type SigningAlg = 'EdDSA' | 'ES256' | 'HS256';
-
-export type KeyStore = Pick<Store, 'listSigningKeys' | 'insertSigningKey' | 'rotateSigningKeys'>;
 
 export interface KeyManagerOptions {
   alg: SigningAlg;

@@ -73,6 +73,36 @@ export class RequestLimiter {
   }
 }
 
+/** The tighter per-IP budgets of the routes an attacker would hammer. */
+export type LimitClass = 'signup' | 'forgot' | 'mfa';
+
+/**
+ * Per-IP requests per second on every route (floods), and tighter per-IP budgets for sign-up (mass
+ * registration), password forgot/reset (mail bombing, token guessing) and MFA (code guessing).
+ */
+export class RouteLimits {
+  private readonly perSecond: RequestLimiter;
+  private readonly classes: Record<LimitClass, RateLimiterAbstract>;
+
+  constructor(state: SharedState, cfg: { perSecond: number; loginPerIpPer15Min: number }) {
+    const per15 = cfg.loginPerIpPer15Min;
+    this.perSecond = new RequestLimiter(state, cfg.perSecond);
+    this.classes = {
+      signup: state.limiter({ keyPrefix: 'signup:ip', points: Math.max(1, Math.floor(per15 / 5)), durationSec: 900 }),
+      forgot: state.limiter({ keyPrefix: 'forgot:ip', points: Math.max(1, Math.floor(per15 / 5)), durationSec: 900 }),
+      mfa: state.limiter({ keyPrefix: 'mfa:ip', points: per15, durationSec: 900 }),
+    };
+  }
+
+  consume(ip: string): Promise<{ headers: RateLimitHeaders }> {
+    return this.perSecond.consume(ip);
+  }
+
+  consumeClass(cls: LimitClass, ip: string): Promise<{ headers: RateLimitHeaders }> {
+    return limitOrThrow(this.classes[cls], ipKey(ip));
+  }
+}
+
 export interface LoginGuardConfig {
   /** attempts (successful or not) per IP per 15 minutes: stops stuffing many accounts from one address */
   perIpPer15Min: number;

@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.js';
-import type { Store, RevocationRow } from '../store/types.js';
+import type { RevocationRow, RevocationStore } from '../store/ports/index.js';
 import type { SharedState } from '../state/types.js';
 
 export const REVOCATION_CHANNEL = 'tessera:revocations';
@@ -30,25 +30,36 @@ export function revocationToItem(r: RevocationRow): RevocationItem {
  */
 export class RevocationFeed {
   constructor(
-    private readonly store: Store,
+    private readonly store: RevocationStore,
     private readonly state: SharedState,
     private readonly clock: Clock,
     private readonly accessTtlSec: number,
   ) {}
 
-  async revokeSessions(sids: string[]): Promise<void> {
-    for (const sid of sids) await this.append({ sid, sub: null });
+  /** How long a revocation made at `at` matters: until every access token it covers has expired. */
+  until(at: number): number {
+    return at + (this.accessTtlSec + 60) * 1000;
   }
 
+  /**
+   * The wake-up for every node, sent only after the feed rows committed (the store writes them with the
+   * session change, see SessionRevoker). Best effort: a node that misses it still reads the rows by cursor.
+   */
+  async announce(rows: RevocationRow[]): Promise<void> {
+    for (const row of rows) await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem(row)));
+  }
+
+  /** A subject-wide entry (no session change to commit with): appended, then announced. */
   async revokeSubject(sub: string): Promise<void> {
-    await this.append({ sid: null, sub });
+    const now = this.clock.now();
+    const row = { sid: null, sub, revokedAt: now, until: this.until(now) };
+    const cursor = await this.store.appendRevocation(row);
+    await this.announce([{ cursor, ...row }]);
   }
 
-  private async append(target: { sid: string | null; sub: string | null }): Promise<void> {
-    const now = this.clock.now();
-    const row = { ...target, revokedAt: now, until: now + (this.accessTtlSec + 60) * 1000 };
-    const cursor = await this.store.appendRevocation(row);
-    await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem({ cursor, ...row })));
+  /** Items as any node announces them; resolves to the unsubscribe function. */
+  subscribe(onItem: (item: RevocationItem) => void): Promise<() => Promise<void>> {
+    return this.state.subscribe(REVOCATION_CHANNEL, (msg) => onItem(JSON.parse(msg) as RevocationItem));
   }
 
   async since(cursor: number, limit = 1000): Promise<{ cursor: number; items: RevocationItem[] }> {

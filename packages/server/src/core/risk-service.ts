@@ -2,10 +2,22 @@ import type { Clock } from '../lib/clock.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
-import type { RequestContext, SessionService } from './sessions.js';
-import type { SessionRow, Store, UserRow } from '../store/types.js';
-import type { Mailer } from '../mail/types.js';
-import { formatPlace, newSignInMail, securityAlertMail } from '../mail/templates.js';
+import type { Mailer } from './notices/mailer.js';
+import { formatPlace, newSignInMail, securityAlertMail } from './notices/templates.js';
+import type { SessionRevoker } from './sessions/revoke.js';
+import type { RequestContext } from './sessions/types.js';
+import type { SessionRow, SessionStore, UserRow, UserStore } from '../store/ports/index.js';
+
+export interface RiskDeps {
+  users: Pick<UserStore, 'getUserById' | 'setPasswordResetRequired'>;
+  sessions: Pick<SessionStore, 'listLiveSessions'>;
+  revoker: Pick<SessionRevoker, 'revokeAll'>;
+  events: EventLog;
+  mailer: Mailer;
+  clock: Clock;
+  /** a security mail that could not be sent (it never fails the request) */
+  onMailError: (err: unknown) => void;
+}
 
 /**
  * Applies the pure risk engine (core/risk.ts) on login, refresh and resource-server reports, and carries
@@ -15,17 +27,12 @@ import { formatPlace, newSignInMail, securityAlertMail } from '../mail/templates
  */
 export class RiskService {
   constructor(
-    private readonly store: Store,
-    private readonly sessions: SessionService,
-    private readonly events: EventLog,
-    private readonly mailer: Mailer,
-    private readonly clock: Clock,
+    private readonly d: RiskDeps,
     private readonly cfg: RiskConfig & { issuer: string },
-    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   private observation(ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>, kind: RiskObservation['kind']): RiskObservation {
-    return { at: this.clock.now(), ip: ctx.ip, geo: ctx.geo, userAgent: ctx.userAgent, kind };
+    return { at: this.d.clock.now(), ip: ctx.ip, geo: ctx.geo, userAgent: ctx.userAgent, kind };
   }
 
   private static lastSeen(s: SessionRow, kind: RiskObservation['kind']): RiskObservation {
@@ -34,14 +41,14 @@ export class RiskService {
 
   /** Before a password (or passkey) sign-in gets a session: compare with the user's recent sessions. */
   async onLogin(user: UserRow, ctx: RequestContext): Promise<void> {
-    const history = (await this.store.listLiveSessions(user.id, this.clock.now())).map((s) => RiskService.lastSeen(s, 'login'));
+    const history = (await this.d.sessions.listLiveSessions(user.id, this.d.clock.now())).map((s) => RiskService.lastSeen(s, 'login'));
     const verdict = assessRisk(history, this.observation(ctx, 'login'), this.cfg);
     await this.apply(verdict, user, null, ctx);
   }
 
-  /** Before a refresh is granted (SessionService.refreshGuard). */
+  /** Before a refresh is granted (SessionService's required `refreshGuard`). */
   async onRefresh(session: SessionRow, ctx: RequestContext): Promise<void> {
-    const user = await this.store.getUserById(session.userId);
+    const user = await this.d.users.getUserById(session.userId);
     if (!user) return;
     const verdict = assessRisk([RiskService.lastSeen(session, 'refresh')], this.observation(ctx, 'refresh'), this.cfg);
     await this.apply(verdict, user, session, ctx);
@@ -49,7 +56,7 @@ export class RiskService {
 
   /** A resource server saw this session's token used from `ctx`; returns the verdict it should follow. */
   async onReport(session: SessionRow, ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>): Promise<RiskVerdict> {
-    const user = await this.store.getUserById(session.userId);
+    const user = await this.d.users.getUserById(session.userId);
     if (!user || session.revokedAt !== null) return { action: 'allow' };
     const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg);
     try {
@@ -63,7 +70,7 @@ export class RiskService {
   private async apply(verdict: RiskVerdict, user: UserRow, session: SessionRow | null, ctx: RequestContext): Promise<void> {
     if (verdict.action === 'allow') return;
     const placeText = formatPlace(ctx.geo);
-    await this.events.record({
+    await this.d.events.record({
       type: verdict.event,
       userId: user.id,
       sessionId: session?.id ?? null,
@@ -72,18 +79,18 @@ export class RiskService {
     });
     if (verdict.action === 'alert') {
       const fam = userAgentFamily(ctx.userAgent);
-      this.mail(user, newSignInMail({ place: placeText, at: this.clock.now(), ip: ctx.ip, device: fam ? `${fam.browser} on ${fam.os}` : null, sessionsLink: `${this.cfg.issuer}/account/sessions` }));
+      this.mail(user, newSignInMail({ place: placeText, at: this.d.clock.now(), ip: ctx.ip, device: fam ? `${fam.browser} on ${fam.os}` : null, sessionsLink: `${this.cfg.issuer}/account/sessions` }));
       return;
     }
-    await this.store.setPasswordResetRequired(user.id, true);
-    await this.sessions.revokeAll(user.id, verdict.event);
+    await this.d.users.setPasswordResetRequired(user.id, true);
+    await this.d.revoker.revokeAll(user.id, verdict.event);
     const fam = userAgentFamily(ctx.userAgent);
     this.mail(
       user,
       securityAlertMail({
         event: verdict.event === 'impossible_travel' ? 'impossible_travel' : 'session_anomaly',
         place: placeText,
-        at: this.clock.now(),
+        at: this.d.clock.now(),
         ip: ctx.ip,
         device: fam ? `${fam.browser} on ${fam.os}` : null,
         resetLink: `${this.cfg.issuer}/forgot-password`,
@@ -94,6 +101,6 @@ export class RiskService {
 
   /** Mail is sent after the decision and never delays or fails the request; failures are logged. */
   private mail(user: UserRow, m: { subject: string; text: string; html?: string }): void {
-    this.mailer.send({ to: user.email, ...m }).catch(this.onError);
+    this.d.mailer.send({ to: user.email, ...m }).catch(this.d.onMailError);
   }
 }

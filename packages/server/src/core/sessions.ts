@@ -2,32 +2,15 @@ import type { Clock } from '../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256, type OpaqueToken, type SecretBox } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
-import type { RevocationFeed } from './revocations.js';
+import { graceReplay, sealPair } from './sessions/grace.js';
+import { clientFingerprint, liveFamily, presentedToken, requireSessionKey, type RefreshGuard } from './sessions/refresh-checks.js';
+import type { SessionRevoker } from './sessions/revoke.js';
+import type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
 import type { TokenService } from './tokens.js';
-import type { GeoPoint, RefreshTokenRow, SessionRow, Store, UserRow } from '../store/types.js';
+import type { GeoPoint, RefreshTokenRow, SessionRow, SessionStore, UserRow, UserStore } from '../store/ports/index.js';
 
-/** What the HTTP edge knows about the caller, used for device binding, risk and the audit log. */
-export interface RequestContext {
-  ip: string;
-  userAgent: string | null;
-  geo: GeoPoint | null;
-  /** RFC 7638 thumbprint of a verified DPoP proof's key, when one was sent */
-  dpopJkt?: string | undefined;
-}
-
-export interface IssuedTokens {
-  accessToken: string;
-  tokenType: 'Bearer' | 'DPoP';
-  expiresIn: number;
-  refreshToken: string;
-  sessionId: string;
-}
-
-interface SealedPair {
-  accessToken: string;
-  accessExp: number;
-  refreshToken: string;
-}
+export type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
+export type { RefreshGuard } from './sessions/refresh-checks.js';
 
 export interface SessionConfig {
   accessTtlSec: number;
@@ -36,6 +19,18 @@ export interface SessionConfig {
   graceSec: number;
   /** put a coarse `loc` claim (where the token was issued) in access tokens */
   locationClaim: boolean;
+}
+
+export interface SessionDeps {
+  store: SessionStore;
+  users: Pick<UserStore, 'getUserById'>;
+  tokens: Pick<TokenService, 'issueAccessToken'>;
+  revoker: SessionRevoker;
+  events: EventLog;
+  box: SecretBox;
+  clock: Clock;
+  /** runs before every refresh is granted (the risk engine): required, so no refresh can skip it */
+  refreshGuard: RefreshGuard;
 }
 
 /** A fresh, unused refresh token of `session`'s family; only the hash of its secret is stored. */
@@ -54,9 +49,6 @@ function refreshRow(token: OpaqueToken, session: SessionRow, parentId: string | 
   };
 }
 
-/** Hook run before a refresh is granted; throws to refuse (the risk engine plugs in here). */
-export type RefreshGuard = (session: SessionRow, ctx: RequestContext) => Promise<void>;
-
 /**
  * Sessions and rotating refresh tokens. A session is one sign-in; its refresh tokens form one family. Every
  * refresh consumes the presented token in one atomic store operation and issues a successor. Presenting a
@@ -65,25 +57,18 @@ export type RefreshGuard = (session: SessionRow, ctx: RequestContext) => Promise
  * never sign a user out (and racing refreshes never create two live successors).
  */
 export class SessionService {
-  refreshGuard: RefreshGuard | undefined;
-
   constructor(
-    private readonly store: Store,
-    private readonly tokens: TokenService,
-    private readonly feed: RevocationFeed,
-    private readonly events: EventLog,
-    private readonly box: SecretBox,
-    private readonly clock: Clock,
+    private readonly d: SessionDeps,
     private readonly cfg: SessionConfig,
   ) {}
 
   /** Who rotated a token: the DPoP key when there is one, else user agent + IP. */
   static clientFingerprint(ctx: RequestContext): string {
-    return ctx.dpopJkt ? `jkt:${ctx.dpopJkt}` : `ua:${sha256(`${ctx.userAgent ?? ''}\n${ctx.ip}`)}`;
+    return clientFingerprint(ctx);
   }
 
-  async start(input: { user: UserRow; amr: string[]; authTime: number; ctx: RequestContext; transport: 'bearer' | 'cookie'; scope?: string }): Promise<IssuedTokens> {
-    const now = this.clock.now();
+  async start(input: { user: UserRow; amr: string[]; authTime: number; ctx: RequestContext; transport: Transport; scope?: string }): Promise<IssuedTokens> {
+    const now = this.d.clock.now();
     const session: SessionRow = {
       id: randomId(),
       userId: input.user.id,
@@ -100,84 +85,62 @@ export class SessionService {
       revokedAt: null,
       revokeReason: null,
     };
-    await this.store.createSession(session);
+    await this.d.store.createSession(session);
     const refresh = newOpaqueToken();
-    await this.store.insertRefreshToken(refreshRow(refresh, session, null, now));
+    await this.d.store.insertRefreshToken(refreshRow(refresh, session, null, now));
     const access = await this.issueAccess(session, input.user, session.geo);
     return this.pair(session, access.token, access.expiresIn, refresh.value);
   }
 
+  /** A refresh: the checks of sessions/refresh-checks.ts in order, then the atomic rotation. */
   async refresh(presented: string, ctx: RequestContext): Promise<IssuedTokens> {
-    const parsed = parseOpaqueToken(presented);
-    if (!parsed) throw new TesseraError('invalid_grant', { reason: 'malformed refresh token' });
-    const row = await this.store.getRefreshToken(parsed.id);
-    // Constant-time hash comparison: the id is not secret, the secret is.
-    if (!row || !safeEqual(row.secretHash, sha256(parsed.secret))) {
-      throw new TesseraError('invalid_grant', { reason: 'unknown refresh token' });
-    }
-    const session = await this.store.getSession(row.sessionId);
-    const now = this.clock.now();
-    if (!session) throw new TesseraError('invalid_grant', { reason: 'session gone' });
-    if (session.revokedAt !== null) {
-      // A consumed token of an already revoked family is still a replay: say so, so clients can tell theft
-      // from expiry.
-      if (row.usedAt !== null) throw new TesseraError('refresh_token_reused', { reason: 'replay of a revoked family' });
-      throw new TesseraError('invalid_grant', { reason: 'session revoked' });
-    }
-    if (now >= session.expiresAt || now >= row.expiresAt) throw new TesseraError('invalid_grant', { reason: 'session expired' });
-    if (now - session.lastSeenAt > this.cfg.idleTtlSec * 1000) {
-      await this.revoke(session.id, 'idle_timeout');
-      throw new TesseraError('invalid_grant', { reason: 'session idle too long' });
-    }
-    // A DPoP-bound session refreshes only with a proof from the same key (RFC 9449 §5): a stolen refresh
-    // token alone is useless.
-    if (session.dpopJkt && session.dpopJkt !== ctx.dpopJkt) {
-      throw new TesseraError('invalid_dpop_proof', { reason: 'refresh without the session key' });
-    }
-
+    // forged or guessed tokens
+    const row = await presentedToken(this.d.store, presented);
+    // tokens of a revoked, expired or idle sign-in
+    const session = await liveFamily(this.d.store, row, { now: this.d.clock.now(), idleTtlMs: this.cfg.idleTtlSec * 1000, revoke: (id, why) => this.revoke(id, why) });
+    // a stolen refresh token of a DPoP-bound session, presented without its key
+    requireSessionKey(session, ctx);
+    // a consumed token again: theft, unless it is the same client within the grace window
     if (row.usedAt !== null) return this.replayed(row.id, session, ctx);
+    // a token used from an impossible place or a different device (risk engine)
+    await this.d.refreshGuard(session, ctx);
+    // two racing refreshes: one wins, the other is treated as a replay
+    return this.rotate(row, session, ctx);
+  }
 
-    if (this.refreshGuard) await this.refreshGuard(session, ctx);
-
-    const user = await this.store.getUserById(session.userId);
+  private async rotate(row: RefreshTokenRow, session: SessionRow, ctx: RequestContext): Promise<IssuedTokens> {
+    const now = this.d.clock.now();
+    const user = await this.d.users.getUserById(session.userId);
     if (!user) throw new TesseraError('invalid_grant', { reason: 'user gone' });
     const successor = newOpaqueToken();
     const access = await this.issueAccess(session, user, ctx.geo ?? session.geo);
-    const sealed = this.cfg.graceSec > 0
-      ? this.box.seal(JSON.stringify({ accessToken: access.token, accessExp: access.exp, refreshToken: successor.value } satisfies SealedPair), `grace:${row.id}`)
-      : null;
-    const won = await this.store.rotateRefreshToken({
+    const sealed = this.cfg.graceSec > 0 ? sealPair(this.d.box, row.id, { accessToken: access.token, accessExp: access.exp, refreshToken: successor.value }) : null;
+    const won = await this.d.store.rotateRefreshToken({
       id: row.id,
       usedAt: now,
-      usedBy: SessionService.clientFingerprint(ctx),
+      usedBy: clientFingerprint(ctx),
       successor: refreshRow(successor, session, row.id, now),
       successorSealed: sealed,
     });
     // Lost a race with a concurrent refresh of the same token: treat it exactly like a replay, so the same
     // client gets the winner's pair and anyone else trips reuse detection.
     if (!won) return this.replayed(row.id, session, ctx);
-    await this.store.touchSession(session.id, { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent });
+    await this.d.store.touchSession(session.id, { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent });
     return this.pair(session, access.token, access.expiresIn, successor.value);
   }
 
   private async replayed(tokenId: string, session: SessionRow, ctx: RequestContext): Promise<IssuedTokens> {
-    const row = await this.store.getRefreshToken(tokenId);
-    const now = this.clock.now();
-    if (
-      row?.usedAt != null &&
-      row.successorSealed &&
-      this.cfg.graceSec > 0 &&
-      now - row.usedAt <= this.cfg.graceSec * 1000 &&
-      row.usedBy === SessionService.clientFingerprint(ctx)
-    ) {
-      const pair = JSON.parse(this.box.open(row.successorSealed, `grace:${row.id}`)) as SealedPair;
-      const fresh = await this.store.getSession(session.id);
+    const now = this.d.clock.now();
+    const row = await this.d.store.getRefreshToken(tokenId);
+    const pair = graceReplay(this.d.box, row, { now, graceMs: this.cfg.graceSec * 1000, fingerprint: clientFingerprint(ctx) });
+    if (pair) {
+      const fresh = await this.d.store.getSession(session.id);
       // The same access token again: what is left of its lifetime, not a new one.
       const left = Math.max(0, pair.accessExp - Math.floor(now / 1000));
       if (fresh && fresh.revokedAt === null) return this.pair(session, pair.accessToken, left, pair.refreshToken);
     }
     await this.revoke(session.id, 'refresh_token_reused');
-    await this.events.record({
+    await this.d.events.record({
       type: 'refresh_token_reused',
       userId: session.userId,
       sessionId: session.id,
@@ -188,24 +151,48 @@ export class SessionService {
   }
 
   /** Revoke one session: its refresh family dies at once and its access tokens via the revocation feed. */
-  async revoke(sessionId: string, reason: string): Promise<boolean> {
-    const revoked = await this.store.revokeSession(sessionId, reason, this.clock.now());
-    if (revoked) await this.feed.revokeSessions([sessionId]);
-    return revoked;
+  revoke(sessionId: string, reason: string): Promise<boolean> {
+    return this.d.revoker.revoke(sessionId, reason);
   }
 
-  async revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
-    const ids = await this.store.revokeUserSessions(userId, reason, this.clock.now(), exceptSessionId);
-    await this.feed.revokeSessions(ids);
-    return ids;
+  revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
+    return this.d.revoker.revokeAll(userId, reason, exceptSessionId);
   }
 
   /** A session usable for a request at `now`: not revoked, not past absolute or idle expiry. */
   async live(sessionId: string): Promise<SessionRow | undefined> {
-    const s = await this.store.getSession(sessionId);
-    const now = this.clock.now();
+    const s = await this.d.store.getSession(sessionId);
+    const now = this.d.clock.now();
     if (!s || s.revokedAt !== null || now >= s.expiresAt || now - s.lastSeenAt > this.cfg.idleTtlSec * 1000) return undefined;
     return s;
+  }
+
+  /** A session in any state (revoked and expired ones too), for ownership checks and risk reports. */
+  get(sessionId: string): Promise<SessionRow | undefined> {
+    return this.d.store.getSession(sessionId);
+  }
+
+  /** The user's sessions that are neither revoked nor expired, newest first. */
+  listLive(userId: string): Promise<SessionRow[]> {
+    return this.d.store.listLiveSessions(userId, this.d.clock.now());
+  }
+
+  /**
+   * The session a refresh token names, by its id alone (the cookie's CSRF check needs the session before
+   * the refresh itself proves the secret).
+   */
+  async sessionOfRefreshToken(token: string): Promise<string | undefined> {
+    const id = token.split('.')[0];
+    if (!id) return undefined;
+    return (await this.d.store.getRefreshToken(id))?.sessionId;
+  }
+
+  /** The refresh token `presented` proves (secret compared in constant time), used or not; else undefined. */
+  async findRefreshToken(presented: string): Promise<RefreshTokenRow | undefined> {
+    const opaque = parseOpaqueToken(presented);
+    if (!opaque) return undefined;
+    const row = await this.d.store.getRefreshToken(opaque.id);
+    return row && safeEqual(row.secretHash, sha256(opaque.secret)) ? row : undefined;
   }
 
   private async issueAccess(session: SessionRow, user: UserRow, geo: GeoPoint | null): Promise<{ token: string; exp: number; expiresIn: number }> {
@@ -217,7 +204,7 @@ export class SessionService {
           ...(geo.accuracyKm != null ? { acc: geo.accuracyKm } : {}),
         }
       : undefined;
-    const issued = await this.tokens.issueAccessToken({
+    const issued = await this.d.tokens.issueAccessToken({
       ...(loc ? { loc } : {}),
       sub: user.id,
       sid: session.id,

@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Tessera } from '../tessera.js';
+import type { TesseraServices } from '../tessera.js';
 import { GEO_ATTRIBUTION } from '../geo/mmdb.js';
 import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
@@ -30,7 +30,7 @@ export interface AppOptions {
   logger?: boolean;
 }
 
-export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promise<FastifyInstance> {
   const clientIp = makeClientIp(t.config.TESSERA_TRUST_PROXY);
   // Typed as Fastify's logger interface so the instance keeps Fastify's default generic parameters.
   const logger: FastifyBaseLogger = opts.logger === false ? pino({ level: 'silent' }) : t.log;

@@ -16,7 +16,7 @@ import {
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
 import type { SessionRow, UserRow } from '../store/types.js';
-import type { Tessera } from '../tessera.js';
+import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 import { challengeFor, credentialsChallenge } from './problem.js';
 
@@ -62,7 +62,7 @@ export class HttpAuth {
   readonly csrf: CsrfTokens;
   readonly #policy: CredentialPolicy;
 
-  constructor(private readonly t: Tessera) {
+  constructor(private readonly t: TesseraServices) {
     this.names = cookieNames(t.config.TESSERA_COOKIE_SECURE);
     this.csrf = new CsrfTokens(t.macKey);
     this.#policy = { cookieName: this.names.access, dpop: true };
@@ -84,7 +84,8 @@ export class HttpAuth {
   }
 
   // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
-  readonly #isReplay = async (jti: string, ttlMs: number): Promise<boolean> => !(await this.t.state.claimOnce(`dpop:${jti}`, ttlMs));
+  // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
+  readonly #isReplay = (jti: string, ttlMs: number): Promise<boolean> => this.t.dpopReplays.isReplay(jti, ttlMs);
 
   /** Verifies the DPoP proof header of a sign-in or refresh, if present; returns the key thumbprint. */
   async dpop(request: FastifyRequest, accessToken?: string, expectedJkt?: string): Promise<string | undefined> {
@@ -163,7 +164,7 @@ export class HttpAuth {
       await this.#checkBinding(request, presented, claims);
       const session = await this.t.sessions.live(claims.sid);
       if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-      const user = await this.t.store.getUserById(claims.sub);
+      const user = await this.t.accounts.getUser(claims.sub);
       if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       return { claims, user, session, via: scheme };

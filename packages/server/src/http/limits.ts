@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { RequestLimiter, ipKey, limitOrThrow } from '../core/limits.js';
-import type { Tessera } from '../tessera.js';
+import type { LimitClass } from '../core/limits.js';
+import type { TesseraServices } from '../tessera.js';
 
-export type LimitClass = 'signup' | 'forgot' | 'mfa';
+export type { LimitClass } from '../core/limits.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,21 +18,14 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
  * attacker would hammer: sign-up (mass registration), password forgot/reset (mail bombing, token guessing)
  * and MFA (code guessing). Login has its own guard (core/limits.ts LoginGuard) inside the account service.
  */
-export function limitHooks(app: FastifyInstance, t: Tessera): void {
-  const perSecond = new RequestLimiter(t.state, t.config.TESSERA_RATE_LIMIT_PER_SECOND);
-  const per15 = t.config.TESSERA_LOGIN_LIMIT_PER_IP;
-  const classes: Record<LimitClass, ReturnType<typeof t.state.limiter>> = {
-    signup: t.state.limiter({ keyPrefix: 'signup:ip', points: Math.max(1, Math.floor(per15 / 5)), durationSec: 900 }),
-    forgot: t.state.limiter({ keyPrefix: 'forgot:ip', points: Math.max(1, Math.floor(per15 / 5)), durationSec: 900 }),
-    mfa: t.state.limiter({ keyPrefix: 'mfa:ip', points: per15, durationSec: 900 }),
-  };
+export function limitHooks(app: FastifyInstance, t: TesseraServices): void {
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (UNLIMITED.has(path)) return;
-    const { headers } = await perSecond.consume(request.clientIp);
+    const { headers } = await t.limits.consume(request.clientIp);
     const cls = request.routeOptions.config.limit;
     if (cls) {
-      const r = await limitOrThrow(classes[cls], ipKey(request.clientIp));
+      const r = await t.limits.consumeClass(cls, request.clientIp);
       void reply.headers(r.headers);
     } else {
       void reply.headers(headers);

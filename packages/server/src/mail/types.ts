@@ -1,13 +1,6 @@
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-}
+import type { MailMessage } from '../core/notices/mailer.js';
 
-export interface Mailer {
-  send(msg: MailMessage): Promise<void>;
-}
+export type { MailMessage, Mailer } from '../core/notices/mailer.js';
 
 /** Header values with a line break would let a caller add headers (Bcc: …) to the message. */
 export function assertSafeHeaders(msg: MailMessage): void {

@@ -130,27 +130,37 @@ export class KyselyStore implements Store {
       .execute();
   }
 
-  async revokeSession(id: string, reason: string, at: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('sessions')
-      .set({ revoked_at: at, revoke_reason: reason })
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', at)
-      .executeTakeFirst();
-    return changed(r);
+  async revokeSession(id: string, reason: string, at: number, until: number): Promise<number | null> {
+    return this.db.transaction().execute(async (trx) => {
+      // The feed-order lock first (see appendRevocation), then the session change and its feed row.
+      await this.lockRevocations(trx);
+      const r = await trx
+        .updateTable('sessions')
+        .set({ revoked_at: at, revoke_reason: reason })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .executeTakeFirst();
+      if (!changed(r)) return null;
+      return this.insertRevocation(trx, { sid: id, sub: null, revokedAt: at, until });
+    });
   }
 
-  async revokeUserSessions(userId: string, reason: string, at: number, exceptId?: string): Promise<string[]> {
-    let q = this.db
-      .updateTable('sessions')
-      .set({ revoked_at: at, revoke_reason: reason })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', at);
-    if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
-    const rows = await q.returning('id').execute();
-    return rows.map((r) => r.id);
+  async revokeUserSessions(userId: string, reason: string, at: number, until: number, exceptId?: string): Promise<Array<{ sid: string; cursor: number }>> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockRevocations(trx);
+      let q = trx
+        .updateTable('sessions')
+        .set({ revoked_at: at, revoke_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at);
+      if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
+      const rows = await q.returning('id').execute();
+      const out: Array<{ sid: string; cursor: number }> = [];
+      for (const { id } of rows) out.push({ sid: id, cursor: await this.insertRevocation(trx, { sid: id, sub: null, revokedAt: at, until }) });
+      return out;
+    });
   }
 
   // refresh tokens
@@ -253,13 +263,18 @@ export class KyselyStore implements Store {
       // PostgreSQL hands out sequence values before commit; without this lock a reader could see cursor 6
       // before cursor 5 commits, move its `since` past 5 and never learn of that revocation.
       await this.lockRevocations(trx);
-      const row = await trx
-        .insertInto('revocations')
-        .values({ sid: r.sid, sub: r.sub, revoked_at: r.revokedAt, until: r.until })
-        .returning('cursor')
-        .executeTakeFirstOrThrow();
-      return row.cursor;
+      return this.insertRevocation(trx, r);
     });
+  }
+
+  /** inside a transaction that holds the feed-order lock */
+  private async insertRevocation(trx: Kysely<Database>, r: NewRevocation): Promise<number> {
+    const row = await trx
+      .insertInto('revocations')
+      .values({ sid: r.sid, sub: r.sub, revoked_at: r.revokedAt, until: r.until })
+      .returning('cursor')
+      .executeTakeFirstOrThrow();
+    return row.cursor;
   }
 
   async listRevocationsSince(since: number, limit: number): Promise<RevocationRow[]> {

@@ -177,10 +177,17 @@ export interface Store {
   /** live (not revoked, not expired at `now`) sessions of a user, newest first */
   listLiveSessions(userId: string, now: number): Promise<SessionRow[]>;
   touchSession(id: string, patch: { lastSeenAt: number; ip: string | null; geo: GeoPoint | null; userAgent: string | null }): Promise<void>;
-  /** revokes if live; returns true when this call revoked it */
-  revokeSession(id: string, reason: string, at: number): Promise<boolean>;
-  /** revokes all live sessions of a user except `exceptId`; returns the revoked ids */
-  revokeUserSessions(userId: string, reason: string, at: number, exceptId?: string): Promise<string[]>;
+  /**
+   * Durable-first revocation: revokes the session if it is live and appends its revocation-feed row
+   * (covering tokens until `until`) in the same transaction, so a revoked session is never missing from the
+   * feed. Returns the row's cursor, or null (writing nothing) when the session was not live.
+   */
+  revokeSession(id: string, reason: string, at: number, until: number): Promise<number | null>;
+  /**
+   * Revokes every live session of a user except `exceptId` and appends one feed row per session, in one
+   * transaction; returns each revoked session with its feed cursor, in cursor order.
+   */
+  revokeUserSessions(userId: string, reason: string, at: number, until: number, exceptId?: string): Promise<Array<{ sid: string; cursor: number }>>;
 
   // refresh tokens
   insertRefreshToken(row: RefreshTokenRow): Promise<void>;

@@ -6,7 +6,7 @@ import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp
 import { openMailer } from '../../src/mail/connect.js';
 import { OutboxMailer } from '../../src/mail/outbox.js';
 import { SmtpMailer } from '../../src/mail/smtp.js';
-import { emailOtpMail, escapeHtml, formatPlace, newSignInMail, passwordResetMail, securityAlertMail } from '../../src/mail/templates.js';
+import { emailOtpMail, escapeHtml, formatPlace, newSignInMail, passwordResetMail, securityAlertMail } from '../../src/core/notices/templates.js';
 
 const FROM = 'Tessera <no-reply@tessera.test>';
 const AT = Date.UTC(2026, 0, 1, 12, 30);

@@ -142,22 +142,34 @@ for (const backend of backends) {
       });
       it('revokes once; an expired session is not revoked', async () => {
         const { userId, sessionId } = await newSession();
-        expect(await store.revokeSession(sessionId, 'logout', T0 + 1)).toBe(true);
-        expect(await store.revokeSession(sessionId, 'again', T0 + 2)).toBe(false);
+        const cursor = await store.revokeSession(sessionId, 'logout', T0 + 1, T0 + 100);
+        expect(cursor).toEqual(expect.any(Number));
+        expect(await store.revokeSession(sessionId, 'again', T0 + 2, T0 + 100)).toBeNull();
         expect(await store.getSession(sessionId)).toMatchObject({ revokedAt: T0 + 1, revokeReason: 'logout' });
         const old = session(userId, { expiresAt: T0 + 10 });
         await store.createSession(old);
-        expect(await store.revokeSession(old.id, 'logout', T0 + 20)).toBe(false);
+        expect(await store.revokeSession(old.id, 'logout', T0 + 20, T0 + 100)).toBeNull();
+      });
+      it('writes the revocation and its feed row in one step', async () => {
+        const { sessionId } = await newSession();
+        const before = await store.latestRevocationCursor();
+        const cursor = await store.revokeSession(sessionId, 'logout', T0 + 1, T0 + 100);
+        expect(await store.listRevocationsSince(before, 10)).toEqual([{ cursor, sid: sessionId, sub: null, revokedAt: T0 + 1, until: T0 + 100 }]);
+        await store.revokeSession(sessionId, 'again', T0 + 2, T0 + 100);
+        expect(await store.latestRevocationCursor()).toBe(cursor);
       });
       it('revokes all live sessions of a user except one', async () => {
         const userId = await newUser();
         const [a, b, c] = [session(userId), session(userId), session(userId)];
         for (const s of [a, b, c]) await store.createSession(s);
-        await store.revokeSession(c.id, 'logout', T0);
-        const ids = await store.revokeUserSessions(userId, 'password_changed', T0 + 1, a.id);
-        expect(ids).toEqual([b.id]);
+        await store.revokeSession(c.id, 'logout', T0, T0 + 100);
+        const revoked = await store.revokeUserSessions(userId, 'password_changed', T0 + 1, T0 + 100, a.id);
+        expect(revoked.map((r) => r.sid)).toEqual([b.id]);
         expect((await store.getSession(a.id))!.revokedAt).toBeNull();
-        expect(await store.revokeUserSessions(userId, 'all', T0 + 2)).toEqual([a.id]);
+        const all = await store.revokeUserSessions(userId, 'all', T0 + 2, T0 + 100);
+        expect(all.map((r) => r.sid)).toEqual([a.id]);
+        const feed = await store.listRevocationsSince(revoked[0]!.cursor - 1, 10);
+        expect(feed.map((r) => [r.cursor, r.sid])).toEqual([[revoked[0]!.cursor, b.id], [all[0]!.cursor, a.id]]);
       });
     });
 

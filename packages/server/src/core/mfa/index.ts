@@ -1,10 +1,11 @@
-import type { AccountService } from '../accounts.js';
 import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
-import type { Mailer } from '../../mail/types.js';
+import type { LoginCompletion } from '../login/complete.js';
+import type { LoginCheck } from '../login/hooks.js';
+import type { Mailer } from '../notices/mailer.js';
 import type { SharedState } from '../../state/types.js';
-import type { Store } from '../../store/types.js';
+import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../store/ports/index.js';
 import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
@@ -14,7 +15,7 @@ import { WebauthnService, webauthnConfig } from './webauthn.js';
 import type { SmsSender } from './sms.js';
 
 export { MfaLogin, type MfaOptions, type MfaMethod, type CodeMethod, type MfaLoginResult } from './login.js';
-export { MfaManager, type Actor } from './manage.js';
+export { MfaManager, type Actor, type MfaSummary } from './manage.js';
 export { RecoveryCodeService } from './recovery.js';
 export { TotpService, type TotpEnrolment } from './totp.js';
 export { WebauthnService, webauthnConfig, type WebauthnConfig } from './webauthn.js';
@@ -31,26 +32,53 @@ export interface Mfa {
   phone: PhoneService;
 }
 
+/** The storage ports of the MFA services, one per service. */
+export interface MfaStores {
+  users: Pick<UserStore, 'getUserById'>;
+  totp: TotpStore;
+  recovery: ConstructorParameters<typeof RecoveryCodeService>[0];
+  webauthn: ConstructorParameters<typeof WebauthnService>[0];
+  challenges: ChallengeStore;
+  phones: PhoneStore;
+}
+
 export interface MfaDeps {
-  store: Store;
+  stores: MfaStores;
   state: SharedState;
   box: SecretBox;
   clock: Clock;
   events: EventLog;
-  accounts: AccountService;
   mailer: Mailer;
   sms: SmsSender;
   issuer: string;
   allowedOrigins: string[];
+  /** the risk engine's sign-in verdict (passkey-only sign-ins run it here) */
+  loginCheck: LoginCheck;
+  completion: LoginCompletion;
 }
 
-/** Wires the MFA services and plugs the second factor into the password sign-in. */
+/** Wires the MFA services; `login` is the second factor the account service is built with. */
 export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
-  const totp = new TotpService(d.store, d.state, d.box, d.clock);
-  const recovery = new RecoveryCodeService(d.store, d.clock);
-  const webauthn = new WebauthnService(d.store, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
-  const phone = new PhoneService(d.store, d.state, d.box, d.clock, d.sms);
-  const login = new MfaLogin({ store: d.store, state: d.state, clock: d.clock, events: d.events, accounts: d.accounts, mailer: d.mailer, totp, recovery, webauthn, phone }, options);
-  d.accounts.secondFactor = login;
+  const totp = new TotpService(d.stores.totp, d.state, d.box, d.clock);
+  const recovery = new RecoveryCodeService(d.stores.recovery, d.clock);
+  const webauthn = new WebauthnService(d.stores.webauthn, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
+  const phone = new PhoneService(d.stores.phones, d.state, d.box, d.clock, d.sms);
+  const login = new MfaLogin(
+    {
+      challenges: d.stores.challenges,
+      users: d.stores.users,
+      state: d.state,
+      clock: d.clock,
+      events: d.events,
+      mailer: d.mailer,
+      totp,
+      recovery,
+      webauthn,
+      phone,
+      loginCheck: d.loginCheck,
+      completion: d.completion,
+    },
+    options,
+  );
   return { login, manage: new MfaManager(d.events, totp, recovery, webauthn, phone, login.options), totp, recovery, webauthn, phone };
 }

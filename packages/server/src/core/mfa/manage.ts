@@ -1,7 +1,7 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
-import type { UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import type { MfaOptions } from './login.js';
 import type { PhoneService } from './phone.js';
 import type { RecoveryCodeService } from './recovery.js';
@@ -12,6 +12,15 @@ import type { WebauthnService } from './webauthn.js';
 export interface Actor {
   ip: string;
   sessionId: string;
+}
+
+/** What a signed-in user has set up (the account page and `GET /v1/me`). */
+export interface MfaSummary {
+  totp: boolean;
+  passkeys: WebauthnCredentialRow[];
+  /** the confirmed phone's masked form */
+  sms: string | null;
+  recoveryCodesLeft: number;
 }
 
 /**
@@ -28,6 +37,15 @@ export class MfaManager {
     /** shared with MfaLogin, so one switch turns SMS on or off everywhere */
     private readonly options: MfaOptions,
   ) {}
+
+  async summary(user: UserRow): Promise<MfaSummary> {
+    return {
+      totp: await this.totp.isEnrolled(user.id),
+      passkeys: await this.webauthn.list(user.id),
+      sms: await this.phone.maskedPhone(user.id),
+      recoveryCodesLeft: await this.recovery.count(user.id),
+    };
+  }
 
   startTotp(user: UserRow): Promise<TotpEnrolment> {
     return this.totp.enrol(user);

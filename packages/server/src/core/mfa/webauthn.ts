@@ -12,7 +12,7 @@ import {
 import type { Clock } from '../../lib/clock.js';
 import { sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
-import type { MfaChallengeRow, Store, UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { ChallengeStore, MfaChallengeRow, UserRow, WebauthnCredentialRow, WebauthnStore } from '../../store/ports/index.js';
 
 export const CEREMONY_TTL_MS = 5 * 60_000;
 
@@ -62,7 +62,7 @@ export function keyAmr(deviceType: 'singleDevice' | 'multiDevice'): 'hwk' | 'swk
  */
 export class WebauthnService {
   constructor(
-    private readonly store: Store,
+    private readonly store: WebauthnStore & Pick<ChallengeStore, 'insertMfaChallenge' | 'consumeMfaChallenge'>,
     private readonly clock: Clock,
     private readonly cfg: WebauthnConfig,
   ) {}

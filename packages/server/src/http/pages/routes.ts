@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext, HttpAuth } from '../auth.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
 import { PAGE_CSP } from './layout.js';
@@ -25,7 +25,7 @@ function sendPage(reply: FastifyReply, page: string, code = 200): FastifyReply {
 const q = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 512) : '');
 
 /** The server-rendered pages (API.md "Pages") and their static script and style under /static/. */
-export async function pagesRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): Promise<void> {
+export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, list: false, dotfiles: 'deny' });
   const hide = { schema: { hide: true } };
 
@@ -55,18 +55,10 @@ export async function pagesRoutes(app: FastifyInstance, t: Tessera, auth: HttpAu
   app.get('/reset-password', hide, async (request, reply) => sendPage(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
-    const totp = await t.store.getTotp(a.user.id);
-    return accountPage(
-      {
-        user: a.user,
-        totp: totp?.confirmedAt != null,
-        recoveryCodesLeft: await t.store.countRecoveryCodes(a.user.id),
-        passkeys: await t.store.listWebauthnCredentials(a.user.id),
-      },
-      ttl,
-    );
+    const mfa = await t.mfa.manage.summary(a.user);
+    return accountPage({ user: a.user, totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, passkeys: mfa.passkeys }, ttl);
   });
-  signedIn('/account/sessions', async (a, ttl) => sessionsPage(a.user, await t.store.listLiveSessions(a.user.id, t.clock.now()), a.session.id, ttl));
+  signedIn('/account/sessions', async (a, ttl) => sessionsPage(a.user, await t.sessions.listLive(a.user.id), a.session.id, ttl));
   signedIn('/account/events', async (a, ttl) => eventsPage(a.user, await t.events.list({ userId: a.user.id, limit: 100 }), ttl));
 
   app.get('/admin', hide, async (request, reply) => {
@@ -85,7 +77,7 @@ export async function pagesRoutes(app: FastifyInstance, t: Tessera, auth: HttpAu
         admin: a.user,
         filter,
         events,
-        subject: subject ? { user: subject, sessions: await t.store.listLiveSessions(subject.id, t.clock.now()) } : undefined,
+        subject: subject ? { user: subject, sessions: await t.sessions.listLive(subject.id) } : undefined,
       },
       expiresIn(a),
     );

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import { eventToJson } from '../../core/events.js';
 import type { SessionRow } from '../../store/types.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies } from '../cookies.js';
 import { Email, Password, jsonSchema } from '../schema.js';
@@ -30,23 +30,22 @@ export function sessionToJson(s: SessionRow, currentId?: string): Record<string,
   };
 }
 
-export function accountRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
+export function accountRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
   const guarded = { preHandler: auth.required };
 
   app.get('/v1/me', { ...guarded, schema: { tags: ['account'] } }, async (request) => {
     const { user } = authOf(request);
-    const totp = await t.store.getTotp(user.id);
-    const passkeys = await t.store.listWebauthnCredentials(user.id);
+    const mfa = await t.mfa.manage.summary(user);
     return {
       id: user.id,
       email: user.email,
       roles: user.isAdmin ? ['admin'] : [],
       mfa: {
-        totp: totp?.confirmedAt != null,
-        webauthn: passkeys.length > 0,
-        passkeys: passkeys.length,
-        sms: await t.mfa.phone.maskedPhone(user.id),
-        recovery_codes_left: await t.store.countRecoveryCodes(user.id),
+        totp: mfa.totp,
+        webauthn: mfa.passkeys.length > 0,
+        passkeys: mfa.passkeys.length,
+        sms: mfa.sms,
+        recovery_codes_left: mfa.recoveryCodesLeft,
       },
       created_at: new Date(user.createdAt).toISOString(),
     };
@@ -54,14 +53,14 @@ export function accountRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth):
 
   app.get('/v1/sessions', { ...guarded, schema: { tags: ['account'] } }, async (request) => {
     const a = authOf(request);
-    const sessions = await t.store.listLiveSessions(a.user.id, t.clock.now());
+    const sessions = await t.sessions.listLive(a.user.id);
     return sessions.map((s) => sessionToJson(s, a.session.id));
   });
 
   app.delete('/v1/sessions/:id', { ...guarded, schema: { tags: ['account'], params: jsonSchema(SessionParams) } }, async (request, reply) => {
     const a = authOf(request);
     const { id } = request.params as z.infer<typeof SessionParams>;
-    const target = await t.store.getSession(id);
+    const target = await t.sessions.get(id);
     // Someone else's session id answers exactly like an unknown one: no probing of other users' sessions.
     if (!target || target.userId !== a.user.id) throw new TesseraError('not_found');
     if (await t.sessions.revoke(id, 'user_revoked')) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import { eventToJson } from '../../core/events.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { jsonSchema } from '../schema.js';
 import { sessionToJson } from './account.js';
@@ -15,11 +15,11 @@ const EventsQuery = z.strictObject({
 });
 const UserParams = z.strictObject({ id: z.string().min(1).max(64) });
 
-export function adminRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
+export function adminRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
   const admin = { preHandler: auth.admin };
 
   const userOr404 = async (id: string) => {
-    const user = await t.store.getUserById(id);
+    const user = await t.accounts.getUser(id);
     if (!user) throw new TesseraError('not_found');
     return user;
   };
@@ -39,7 +39,7 @@ export function adminRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
 
   app.get('/v1/admin/users/:id', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request) => {
     const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
-    const sessions = await t.store.listLiveSessions(user.id, t.clock.now());
+    const sessions = await t.sessions.listLive(user.id);
     return {
       id: user.id,
       email: user.email,
@@ -59,8 +59,7 @@ export function adminRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
 
   app.post('/v1/admin/users/:id/require-password-reset', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request, reply) => {
     const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
-    await t.store.setPasswordResetRequired(user.id, true);
-    await t.sessions.revokeAll(user.id, 'password_reset_required');
+    await t.accounts.requirePasswordReset(user.id);
     await t.events.record({ type: 'password_reset_required', userId: user.id, ip: request.clientIp, data: { by_admin: authOf(request).user.id } });
     return reply.code(204).send();
   });

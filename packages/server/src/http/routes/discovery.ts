@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 
-export function discoveryRoutes(app: FastifyInstance, t: Tessera): void {
+export function discoveryRoutes(app: FastifyInstance, t: TesseraServices): void {
   const iss = t.config.issuer;
   const metadata = {
     issuer: iss,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import type { IssuedTokens, RequestContext } from '../../core/sessions.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies, setSessionCookies } from '../cookies.js';
 import { Email, Password, jsonSchema } from '../schema.js';
@@ -18,7 +18,7 @@ const TokenBody = z.strictObject({
 });
 
 /** Send issued tokens in the transport the client chose: JSON for API clients, httpOnly cookies for browsers. */
-export function sendTokens(t: Tessera, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
+export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
   void reply.header('Cache-Control', 'no-store');
   if (transport === 'cookie') {
     setSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE, {
@@ -47,7 +47,7 @@ export async function loginContext(auth: HttpAuth, request: FastifyRequest, tran
   return auth.context(request, jkt);
 }
 
-export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
+export function loginRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
   app.post('/v1/accounts', { schema: { tags: ['accounts'], body: jsonSchema(RegisterBody) }, config: { limit: 'signup' } }, async (request, reply) => {
     const body = request.body as z.infer<typeof RegisterBody>;
     const user = await t.accounts.register(body, { ip: request.clientIp });
@@ -74,7 +74,7 @@ export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
     if (!presented) throw new TesseraError('invalid_request', { detail: 'refresh_token is required.' });
     if (fromCookie) {
       // The refresh cookie rides along on any request to /v1/token, so it needs the session-bound CSRF header.
-      const sid = await sessionOfRefresh(t, presented);
+      const sid = await t.sessions.sessionOfRefreshToken(presented);
       if (!sid) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
       auth.checkCsrf(request, sid);
     }
@@ -91,10 +91,4 @@ export function loginRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): v
     clearSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE);
     return reply.code(204).send();
   });
-}
-
-async function sessionOfRefresh(t: Tessera, token: string): Promise<string | undefined> {
-  const id = token.split('.')[0];
-  if (!id) return undefined;
-  return (await t.store.getRefreshToken(id))?.sessionId;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { WebauthnCredentialRow } from '../../store/types.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { jsonSchema } from '../schema.js';
 import { loginContext, sendTokens } from './login.js';
@@ -36,7 +36,7 @@ function passkeyToJson(c: WebauthnCredentialRow): Record<string, unknown> {
  * The second sign-in step and MFA management (API.md; additions in docs/api-notes.md). Every route is in the tight per-IP `mfa` limit;
  * the per-token and per-account attempt budgets live in core/mfa/login.ts.
  */
-export function mfaRoutes(app: FastifyInstance, t: Tessera, auth: HttpAuth): void {
+export function mfaRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
   const limited = { config: { limit: 'mfa' as const } };
   const body = (schema: z.ZodType, tags = ['login']) => ({ ...limited, schema: { tags, body: jsonSchema(schema) } });
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOpaqueToken, safeEqual, sha256 } from '../../core/crypto.js';
 import { TesseraError } from '../../core/errors.js';
 import type { ClientRow } from '../../store/types.js';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { jsonSchema } from '../schema.js';
 
 const RevokeBody = z.strictObject({
@@ -14,7 +13,7 @@ const RevokeBody = z.strictObject({
 const IntrospectBody = RevokeBody;
 
 /** HTTP Basic client authentication (RFC 6749 §2.3.1) against `tessera clients create` credentials. */
-export async function authenticateClient(t: Tessera, request: FastifyRequest): Promise<ClientRow> {
+export async function authenticateClient(t: TesseraServices, request: FastifyRequest): Promise<ClientRow> {
   const header = request.headers.authorization;
   const m = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header) : null;
   if (!m) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
@@ -22,31 +21,18 @@ export async function authenticateClient(t: Tessera, request: FastifyRequest): P
   const colon = decoded.indexOf(':');
   const id = decodeURIComponent(decoded.slice(0, colon));
   const secret = decodeURIComponent(decoded.slice(colon + 1));
-  const client = colon > 0 ? await t.store.getClient(id) : undefined;
-  // Compare even for an unknown id, so timing does not reveal which client ids exist.
-  const ok = safeEqual(client?.secretHash ?? sha256('no such client'), sha256(secret));
-  if (!client || !ok) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
+  // The secret is compared even for an unknown id, so timing does not reveal which client ids exist.
+  const client = await t.clients.authenticate(colon > 0 ? id : undefined, secret);
+  if (!client) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
   return client;
 }
 
-export function oauthRoutes(app: FastifyInstance, t: Tessera): void {
+export function oauthRoutes(app: FastifyInstance, t: TesseraServices): void {
   // RFC 7009: always 200, whether the token was valid, unknown or already revoked (no token oracle).
   // Possession of a token is the authority to revoke it (our refresh tokens belong to public clients).
   app.post('/oauth/revoke', { schema: { tags: ['oauth'], body: jsonSchema(RevokeBody) } }, async (request, reply) => {
     const { token } = request.body as z.infer<typeof RevokeBody>;
-    const opaque = parseOpaqueToken(token);
-    if (opaque) {
-      const row = await t.store.getRefreshToken(opaque.id);
-      if (row && safeEqual(row.secretHash, sha256(opaque.secret)) && (await t.sessions.revoke(row.sessionId, 'token_revoked'))) {
-        const s = await t.store.getSession(row.sessionId);
-        await t.events.record({ type: 'session_revoked', userId: s?.userId ?? null, sessionId: row.sessionId, ip: request.clientIp, data: { via: 'oauth_revoke' } });
-      }
-    } else {
-      const claims = await t.tokens.verifyAccessToken(token).catch(() => undefined);
-      if (claims && (await t.sessions.revoke(claims.sid, 'token_revoked'))) {
-        await t.events.record({ type: 'session_revoked', userId: claims.sub, sessionId: claims.sid, ip: request.clientIp, data: { via: 'oauth_revoke' } });
-      }
-    }
+    await t.introspection.revoke(token, request.clientIp);
     return reply.code(200).header('Cache-Control', 'no-store').send();
   });
 
@@ -54,22 +40,6 @@ export function oauthRoutes(app: FastifyInstance, t: Tessera): void {
     const client = await authenticateClient(t, request);
     const { token } = request.body as z.infer<typeof IntrospectBody>;
     void reply.header('Cache-Control', 'no-store');
-    const claims = await t.tokens.verifyAccessToken(token).catch(() => undefined);
-    if (claims) {
-      const live = await t.sessions.live(claims.sid);
-      if (!live) return { active: false };
-      return { ...claims, active: true, token_type: claims.cnf ? 'DPoP' : 'Bearer', client_id: client.id };
-    }
-    const opaque = parseOpaqueToken(token);
-    if (opaque) {
-      const row = await t.store.getRefreshToken(opaque.id);
-      if (row && row.usedAt === null && safeEqual(row.secretHash, sha256(opaque.secret))) {
-        const s = await t.sessions.live(row.sessionId);
-        if (s) {
-          return { active: true, token_type: 'refresh_token', sub: s.userId, sid: s.id, exp: Math.floor(row.expiresAt / 1000), iss: t.config.issuer };
-        }
-      }
-    }
-    return { active: false };
+    return t.introspection.introspect(token, client.id);
   });
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Tessera } from '../../tessera.js';
+import type { TesseraServices } from '../../tessera.js';
 import { problemBody } from '../problem.js';
 
-export function opsRoutes(app: FastifyInstance, t: Tessera): void {
+export function opsRoutes(app: FastifyInstance, t: TesseraServices): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -16,18 +16,8 @@ export function opsRoutes(app: FastifyInstance, t: Tessera): void {
 
   app.get('/healthz', { schema: { tags: ['operations'] } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['operations'] } }, async (request, reply) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    for (const [name, ping] of [['database', () => t.store.ping()], ['state', () => t.state.ping()]] as const) {
-      try {
-        await ping();
-        checks[name] = 'ok';
-      } catch (err) {
-        ok = false;
-        checks[name] = 'unreachable';
-        request.log.warn({ err, check: name }, 'readiness check failed');
-      }
-    }
+    const { ok, checks, failures } = await t.readiness.check();
+    for (const { check, err } of failures) request.log.warn({ err, check }, 'readiness check failed');
     if (!ok) return reply.code(503).type('application/problem+json').send(problemBody('service_unavailable', undefined, { checks }));
     return { status: 'ready', checks };
   });

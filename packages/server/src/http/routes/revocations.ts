@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { REVOCATION_CHANNEL, type RevocationItem } from '../../core/revocations.js';
-import type { Tessera } from '../../tessera.js';
+import type { RevocationItem } from '../../core/revocations.js';
+import type { TesseraServices } from '../../tessera.js';
 import { jsonSchema } from '../schema.js';
 import { authenticateClient } from './oauth.js';
 
@@ -9,7 +9,7 @@ const SinceQuery = z.strictObject({ since: z.string().regex(/^-?\d{1,15}$/).opti
 const HEARTBEAT_MS = 5000;
 
 /** The feed resource servers follow (client credentials required): a cursor page, and the same as SSE. */
-export function revocationRoutes(app: FastifyInstance, t: Tessera): void {
+export function revocationRoutes(app: FastifyInstance, t: TesseraServices): void {
   app.get('/v1/revocations', { schema: { tags: ['resource servers'], querystring: jsonSchema(SinceQuery) } }, async (request, reply) => {
     await authenticateClient(t, request);
     const { since } = request.query as z.infer<typeof SinceQuery>;
@@ -38,8 +38,7 @@ export function revocationRoutes(app: FastifyInstance, t: Tessera): void {
     // Subscribe before the catch-up read, so nothing revoked in between is missed.
     const pending: RevocationItem[] = [];
     let caughtUp = false;
-    const unsubscribe = await t.state.subscribe(REVOCATION_CHANNEL, (msg) => {
-      const item = JSON.parse(msg) as RevocationItem;
+    const unsubscribe = await t.feed.subscribe((item) => {
       if (caughtUp) send(item);
       else pending.push(item);
     });

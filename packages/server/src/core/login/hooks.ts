@@ -1,0 +1,25 @@
+/**
+ * The checks every sign-in runs, as the interfaces the sign-in services take (required constructor
+ * arguments, so a service cannot exist without them).
+ */
+import type { RequestContext, Transport } from '../sessions/types.js';
+import type { UserRow } from '../../store/ports/index.js';
+
+/** Brute-force policy (core/limits.ts LoginGuard): counts every attempt before the password is checked. */
+export interface AttemptGuard {
+  check(key: { ip: string; account: string }): Promise<void>;
+  recordFailure(key: { ip: string; account: string }): Promise<void>;
+  recordSuccess(key: { ip: string; account: string }): Promise<void>;
+}
+
+/**
+ * Runs after a first factor is verified, before any session exists: refuses the sign-in by throwing (the
+ * risk engine's `onLogin`: impossible travel, a new device).
+ */
+export type LoginCheck = (user: UserRow, ctx: RequestContext) => Promise<void>;
+
+/** Decides whether a password-verified user must pass a second factor (core/mfa/login.ts MfaLogin). */
+export interface SecondFactor {
+  methods(user: UserRow): Promise<string[]>;
+  challenge(user: UserRow, ctx: RequestContext, transport: Transport): Promise<string>;
+}

@@ -1,0 +1,164 @@
+/**
+ * The service graph, built in dependency order: every service receives its collaborators and security
+ * hooks when it is constructed, so none exists without its checks and no assignment can be forgotten.
+ *
+ *   feed → revoker → risk → sessions (refreshGuard = risk.onRefresh) → completion
+ *        → mfa (loginCheck = risk.onLogin, completion) → accounts (guard, loginCheck, secondFactor = mfa.login)
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { AccountService } from './core/accounts.js';
+import { ClientService } from './core/clients.js';
+import type { SecretBox } from './core/crypto.js';
+import { EventLog } from './core/events.js';
+import { Readiness } from './core/health.js';
+import { Introspection } from './core/introspection.js';
+import type { KeyManager } from './core/keys.js';
+import { LoginGuard, RouteLimits } from './core/limits.js';
+import { LoginCompletion } from './core/login/complete.js';
+import type { LoginCheck } from './core/login/hooks.js';
+import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
+import type { Mailer } from './core/notices/mailer.js';
+import { PasswordHasher } from './core/passwords.js';
+import { ReplayCache } from './core/replay.js';
+import { RevocationFeed } from './core/revocations.js';
+import { RiskService } from './core/risk-service.js';
+import { SessionService } from './core/sessions.js';
+import { SessionRevoker } from './core/sessions/revoke.js';
+import { TokenService } from './core/tokens.js';
+import type { GeoLocator } from './geo/mmdb.js';
+import type { Clock } from './lib/clock.js';
+import type { SharedState } from './state/types.js';
+import type { Store } from './store/ports/index.js';
+
+/**
+ * What the HTTP layer (and the CLI commands) work with: the core services, configuration, log and clock —
+ * never a storage, shared-state or sealing adapter, so every query goes through a service and its checks.
+ */
+export interface TesseraServices {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  /** derived from the KEK, for HMACs that must agree across nodes (CSRF tokens) */
+  macKey: Buffer;
+  geo: GeoLocator;
+  keys: KeyManager;
+  tokens: TokenService;
+  events: EventLog;
+  feed: RevocationFeed;
+  sessions: SessionService;
+  accounts: AccountService;
+  guard: LoginGuard;
+  risk: RiskService;
+  mfa: Mfa;
+  clients: ClientService;
+  introspection: Introspection;
+  limits: RouteLimits;
+  /** DPoP proof `jti`s seen by any node */
+  dpopReplays: ReplayCache;
+  readiness: Readiness;
+}
+
+/** The adapters configuration chose, opened and ready. */
+export interface Adapters {
+  clock: Clock;
+  log: Logger;
+  store: Store;
+  state: SharedState;
+  box: SecretBox;
+  macKey: Buffer;
+  keys: KeyManager;
+  mailer: Mailer;
+  sms: SmsSender;
+  geo: GeoLocator;
+}
+
+/** Revocation, risk and sessions: the refresh path and everything that ends a session. */
+function sessionServices(config: Config, a: Adapters, events: EventLog) {
+  const { store, state, clock, log } = a;
+  const tokens = new TokenService(a.keys, { issuer: config.issuer, audience: config.audience, accessTtlSec: config.TESSERA_ACCESS_TTL, clock });
+  const feed = new RevocationFeed(store, state, clock, config.TESSERA_ACCESS_TTL);
+  const revoker = new SessionRevoker(store, feed, clock, (err) => log.warn({ err }, 'revocation wake-up not published; nodes catch up from the feed'));
+  const risk = new RiskService(
+    { users: store, sessions: store, revoker, events, mailer: a.mailer, clock, onMailError: (err) => log.error({ err }, 'security mail failed') },
+    { minKm: config.TESSERA_TRAVEL_MIN_KM, maxKmh: config.TESSERA_TRAVEL_MAX_KMH, issuer: config.issuer },
+  );
+  const sessions = new SessionService(
+    { store, users: store, tokens, revoker, events, box: a.box, clock, refreshGuard: (session, ctx) => risk.onRefresh(session, ctx) },
+    {
+      accessTtlSec: config.TESSERA_ACCESS_TTL,
+      refreshTtlSec: config.TESSERA_REFRESH_TTL,
+      idleTtlSec: config.TESSERA_SESSION_IDLE_TTL,
+      graceSec: config.TESSERA_REFRESH_GRACE,
+      locationClaim: config.TESSERA_TOKEN_LOCATION_CLAIM,
+    },
+  );
+  return { tokens, feed, risk, sessions };
+}
+
+/** Password, second factor and passkey sign-in, sharing one completion step and one risk check. */
+function signInServices(config: Config, a: Adapters, events: EventLog, sessions: SessionService, risk: RiskService) {
+  const { store, state, clock } = a;
+  const hasher = new PasswordHasher({
+    memoryCost: config.TESSERA_ARGON2_MEMORY_KIB,
+    timeCost: config.TESSERA_ARGON2_TIME_COST,
+    parallelism: config.TESSERA_ARGON2_PARALLELISM,
+  });
+  const guard = new LoginGuard(state, {
+    perIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP,
+    failuresBeforeBackoff: config.TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF,
+    accountFailuresPerDay: config.TESSERA_ACCOUNT_FAILURES_PER_DAY,
+  });
+  const completion = new LoginCompletion(sessions, events, clock);
+  const loginCheck: LoginCheck = (user, ctx) => risk.onLogin(user, ctx);
+  const mfa = createMfa(
+    {
+      stores: { users: store, totp: store, recovery: store, webauthn: store, challenges: store, phones: store },
+      state,
+      box: a.box,
+      clock,
+      events,
+      mailer: a.mailer,
+      sms: a.sms,
+      issuer: config.issuer,
+      allowedOrigins: config.allowedOrigins,
+      loginCheck,
+      completion,
+    },
+    { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP },
+  );
+  const accounts = new AccountService(
+    { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion },
+    { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer, resetTtlSec: 30 * 60 },
+  );
+  return { hasher, guard, mfa, accounts };
+}
+
+export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
+  const { store, state, clock } = a;
+  const events = new EventLog(store, clock);
+  const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
+  const { hasher, guard, mfa, accounts } = signInServices(config, a, events, sessions, risk);
+  const services: TesseraServices = {
+    config,
+    clock,
+    log: a.log,
+    macKey: a.macKey,
+    geo: a.geo,
+    keys: a.keys,
+    tokens,
+    events,
+    feed,
+    sessions,
+    accounts,
+    guard,
+    risk,
+    mfa,
+    clients: new ClientService(store, clock),
+    introspection: new Introspection(tokens, sessions, events, config.issuer),
+    limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP }),
+    dpopReplays: new ReplayCache(state, 'dpop'),
+    readiness: new Readiness({ database: () => store.ping(), state: () => state.ping() }),
+  };
+  return { services, hasher };
+}
