@@ -168,8 +168,8 @@ for (const backend of backends) {
         expect((await store.getSession(a.id))!.revokedAt).toBeNull();
         const all = await store.revokeUserSessions(userId, 'all', T0 + 2, T0 + 100);
         expect(all.map((r) => r.sid)).toEqual([a.id]);
-        const feed = await store.listRevocationsSince(revoked[0]!.cursor - 1, 10);
-        expect(feed.map((r) => [r.cursor, r.sid])).toEqual([[revoked[0]!.cursor, b.id], [all[0]!.cursor, a.id]]);
+        const feed = await store.listRevocationsSince(revoked[0].cursor - 1, 10);
+        expect(feed.map((r) => [r.cursor, r.sid])).toEqual([[revoked[0].cursor, b.id], [all[0].cursor, a.id]]);
       });
     });
 
