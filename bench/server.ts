@@ -65,7 +65,7 @@ async function build(): Promise<Hook | undefined> {
     case 'sdk':
     case 'sdk-node-crypto': {
       const ed25519Backend = variant === 'sdk' ? 'auto' : 'node:crypto';
-      await app.register(tesseraAuth, { issuer, clientId, clientSecret, algorithms: ['EdDSA'], ed25519Backend });
+      await app.register(tesseraAuth, { issuer, clientId, clientSecret, algorithms: ['EdDSA'], ed25519Backend, dpop: false });
       app.get('/__bench/ready', async () => {
         const s = app.tessera.verifier.stats();
         return { ready: s.healthy, sids: s.revocations.sids, cache: s.cache };

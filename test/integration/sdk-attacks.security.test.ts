@@ -49,7 +49,7 @@ for (const [alg, ed25519Backend] of runs) {
 
     it('the Fastify plugin (its synchronous Bearer path) gives the same verdicts', async () => {
       const app = Fastify();
-      await app.register(tesseraAuth, { verifier });
+      await app.register(tesseraAuth, { verifier, origin: 'https://api.example.com' });
       app.get('/me', { preHandler: requireAuth }, async (request) => ({ sub: request.auth?.sub }));
       try {
         const get = (token: string) => app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });

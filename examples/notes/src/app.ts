@@ -11,8 +11,11 @@ export interface NotesOptions {
   issuer: string;
   clientId?: string | undefined;
   clientSecret?: string | undefined;
-  /** this API's public origin, the DPoP `htu` base */
-  origin?: string | undefined;
+  /**
+   * This API's public origin (`https://notes.example.com`), the base of DPoP's `htu`. Required: a proof is
+   * checked against it, never against the Host header, so a proof captured at another API is useless here.
+   */
+  origin: string;
   maxStalenessSec?: number;
   logger?: boolean;
 }
@@ -30,7 +33,7 @@ export async function buildNotesApp(opts: NotesOptions): Promise<{ app: FastifyI
     ...(opts.maxStalenessSec ? { maxStalenessSec: opts.maxStalenessSec } : {}),
   });
   const app = Fastify({ logger: opts.logger ?? false });
-  await app.register(tesseraAuth, { verifier, ...(opts.origin ? { origin: opts.origin } : {}) });
+  await app.register(tesseraAuth, { verifier, origin: opts.origin });
   app.addHook('onClose', async () => verifier.close());
 
   const notes = new Map<string, Note[]>();

@@ -3,12 +3,14 @@ import { buildNotesApp } from './app.js';
 const port = Number(process.env.EXAMPLE_PORT ?? 4000);
 const host = process.env.EXAMPLE_HOST ?? '127.0.0.1';
 const issuer = process.env.TESSERA_ISSUER ?? 'http://localhost:3000';
+// The URL clients use for this API; DPoP proofs name it. Set EXAMPLE_ORIGIN whenever it is not localhost.
+const origin = process.env.EXAMPLE_ORIGIN ?? `http://localhost:${port}`;
 
 const { app, verifier } = await buildNotesApp({
   issuer,
   clientId: process.env.TESSERA_CLIENT_ID,
   clientSecret: process.env.TESSERA_CLIENT_SECRET,
-  origin: process.env.EXAMPLE_ORIGIN,
+  origin,
   ...(process.env.EXAMPLE_MAX_STALENESS ? { maxStalenessSec: Number(process.env.EXAMPLE_MAX_STALENESS) } : {}),
   logger: true,
 });
@@ -22,4 +24,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 await app.listen({ port, host });
-app.log.info(`example notes API on http://${host}:${port}, trusting ${issuer}`);
+app.log.info(`example notes API on http://${host}:${port} (public origin ${origin}), trusting ${issuer}`);

@@ -14,7 +14,7 @@ export interface DpopVerifyOptions {
   /** The token's `cnf.jkt`; when given, the proof must be signed by that very key. */
   expectedJkt?: string;
   /** Default ['ES256', 'EdDSA']. */
-  algorithms?: string[];
+  algorithms?: readonly string[];
   /** Default 60 seconds. */
   maxAgeSec?: number;
   now?: () => number;
@@ -24,7 +24,7 @@ export interface DpopVerifyOptions {
   nonce?: string;
 }
 
-export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'EdDSA'];
+export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = ['ES256', 'EdDSA'];
 const MAX_PROOF_BYTES = 4096;
 const FUTURE_SKEW_SEC = 5;
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];

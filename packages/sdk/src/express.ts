@@ -1,6 +1,6 @@
 import { guardSettings, runGuard } from './guard.js';
 import type { GuardNeeds, HttpAuthOptions } from './guard.js';
-import type { HeaderBag } from './http.js';
+import type { HeaderBag } from './edge/headers.js';
 import type { AccessTokenClaims } from './jwt.js';
 import { createVerifier } from './verifier.js';
 import type { TesseraVerifier, VerifierOptions } from './verifier.js';
@@ -11,7 +11,8 @@ export interface ExpressLikeRequest {
   url: string;
   originalUrl?: string;
   headers: HeaderBag;
-  protocol?: string;
+  /** Node's raw header list (Express requests have it), where a repeated Authorization header shows. */
+  rawHeaders?: string[];
   ip?: string | undefined;
   auth?: AccessTokenClaims | null;
 }
@@ -44,10 +45,11 @@ export type TesseraExpressOptions = ({ verifier: TesseraVerifier } | VerifierOpt
  * call `verifier.close()` on shutdown.
  */
 export function tesseraAuth(opts: TesseraExpressOptions): TesseraExpress {
+  // Settings first: options that cannot work are refused before a verifier starts fetching anything.
+  const settings = guardSettings(opts, '@tessera/sdk/express');
   const owned = !('verifier' in opts);
   const verifier = 'verifier' in opts ? opts.verifier : createVerifier(opts);
   if (owned) verifier.ready().catch(() => undefined);
-  const settings = guardSettings(opts);
 
   const guard =
     (needs: GuardNeeds): ExpressMiddleware =>
@@ -59,8 +61,7 @@ export function tesseraAuth(opts: TesseraExpressOptions): TesseraExpress {
         {
           method: req.method,
           headers: req.headers,
-          protocol: req.protocol ?? 'http',
-          host: typeof req.headers.host === 'string' ? req.headers.host : undefined,
+          rawHeaders: req.rawHeaders,
           path,
           ip: req.ip,
           existing: req.auth,

@@ -5,8 +5,9 @@ import type { GuardNeeds, GuardSettings, HttpAuthOptions } from './guard.js';
 import type { AccessTokenClaims } from './jwt.js';
 import { createVerifier, verifyNowOf } from './verifier.js';
 import { TesseraTokenError } from './errors.js';
-import { isToken68, problemFor } from './http.js';
-import type { Problem } from './http.js';
+import { isToken68 } from './edge/credentials.js';
+import { problemFor } from './edge/problem.js';
+import type { ChallengeOptions, Problem } from './edge/problem.js';
 import type { TesseraVerifier, VerifierOptions } from './verifier.js';
 
 /** Fastify's continuation for a callback-style hook. */
@@ -51,8 +52,7 @@ function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardN
       {
         method: request.method,
         headers: request.headers,
-        protocol: request.protocol,
-        host: request.host,
+        rawHeaders: request.raw.rawHeaders,
         path: request.url,
         ip: request.ip,
         existing: request.auth,
@@ -67,11 +67,13 @@ function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardN
   };
   const quick = verifyNowOf(verifier);
   if (quick === undefined) return (request, reply) => full(request, reply);
+  const bearer: ChallengeOptions = { ...settings.challenge, scheme: 'bearer' };
+  const cookieName = settings.policy.cookieName;
   // A plain Bearer token is checked without a promise chain, a context object or a URL: a known one costs a
   // few Map lookups, a new one the signature check and little else.
   return (request, reply, done) => {
     if ((request.auth ?? null) === null) {
-      const token = rawBearerCandidate(request.raw.rawHeaders);
+      const token = rawBearerCandidate(request.raw.rawHeaders, cookieName);
       if (token !== undefined) {
         let claims: AccessTokenClaims | undefined;
         try {
@@ -79,7 +81,7 @@ function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardN
         } catch (err) {
           // Answered here only when the full path would read the very same Bearer token from the header.
           if (!(err instanceof TesseraTokenError) || !isToken68(token)) return full(request, reply);
-          return refuse(reply, problemFor(err, 'bearer', settings.dpopAlgorithms));
+          return refuse(reply, problemFor(err, bearer));
         }
         if (claims !== undefined && meetsNeeds(claims, needs)) {
           request.auth = claims;
@@ -109,9 +111,10 @@ function settle(run: () => Promise<FastifyReply | undefined> | undefined): Promi
 }
 
 async function plugin(app: FastifyInstance, opts: TesseraAuthOptions): Promise<void> {
+  // Settings first: options that cannot work are refused before a verifier starts fetching anything.
+  const settings = guardSettings(opts, '@tessera/sdk/fastify');
   const owned = !('verifier' in opts);
   const verifier = 'verifier' in opts ? opts.verifier : createVerifier(opts);
-  const settings = guardSettings(opts);
   app.decorateRequest('auth', null);
   app.decorate('tessera', {
     verifier,

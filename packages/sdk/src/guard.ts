@@ -1,16 +1,10 @@
 import { DEFAULT_DPOP_ALGORITHMS } from './dpop.js';
 import { TesseraTokenError } from './errors.js';
-import {
-  ACCESS_TOKEN_COOKIE,
-  AuthHttpError,
-  extractToken,
-  hasAnyRole,
-  missingCredentialsProblem,
-  missingScopes,
-  problemFor,
-  requestUrl,
-} from './http.js';
-import type { HeaderBag, PresentedToken, Problem } from './http.js';
+import { ACCESS_TOKEN_COOKIE, CSRF_COOKIE, checkCsrfHeader, extractCredentials, isUnsafeMethod, parseOrigin, requestUrl } from './edge/credentials.js';
+import type { CredentialPolicy, PresentedCredential } from './edge/credentials.js';
+import { credentialHeaders, credentialHeadersOf, type HeaderBag } from './edge/headers.js';
+import { isEdgeRefusal, missingCredentialsProblem, problemFor } from './edge/problem.js';
+import type { ChallengeOptions, Problem } from './edge/problem.js';
 import type { AccessTokenClaims } from './jwt.js';
 import type { TesseraVerifier } from './verifier.js';
 
@@ -21,35 +15,44 @@ export interface HttpAuthOptions {
   /** Require `X-CSRF-Token` = `__Host-tessera_csrf` cookie on cookie-authenticated unsafe requests. Default true. */
   csrf?: boolean;
   /**
-   * This server's public origin (`https://api.example.com`), used as the DPoP htu base. Set it in production:
-   * without it the Host header decides, and a proof minted for another host could be presented here.
+   * This API's public origin (`https://api.example.com`), the base of DPoP's `htu`. Required while DPoP is
+   * accepted: the Host header is the client's to choose, so a proof captured at another API that trusts the
+   * same issuer could otherwise be replayed here.
    */
   origin?: string;
+  /** Accept DPoP-bound tokens (`Authorization: DPoP`). Default true, which needs `origin`. */
+  dpop?: boolean;
   /** Algorithms advertised in the DPoP challenge. Default ['ES256', 'EdDSA']. */
   dpopAlgorithms?: string[];
 }
 
 export interface GuardSettings {
-  cookieName: string | false;
+  policy: CredentialPolicy;
   csrf: boolean;
+  /** Set whenever DPoP is accepted. */
   origin: string | undefined;
-  dpopAlgorithms: string[];
+  challenge: ChallengeOptions;
 }
 
-export function guardSettings(o: HttpAuthOptions): GuardSettings {
+/** Checks the options once, at creation: a TypeError names what is missing. */
+export function guardSettings(o: HttpAuthOptions, who = 'tesseraAuth'): GuardSettings {
+  const dpop = o.dpop ?? true;
+  if (dpop && o.origin === undefined) {
+    throw new TypeError(`${who}: origin is required while DPoP is accepted (set origin to this API's public origin, e.g. https://api.example.com, or dpop: false)`);
+  }
   return {
-    cookieName: o.cookieName ?? ACCESS_TOKEN_COOKIE,
+    policy: { cookieName: o.cookieName ?? ACCESS_TOKEN_COOKIE, dpop },
     csrf: o.csrf ?? true,
-    origin: o.origin,
-    dpopAlgorithms: o.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS,
+    origin: o.origin === undefined ? undefined : parseOrigin(o.origin, who),
+    challenge: { dpop, dpopAlgorithms: [...(o.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS)] },
   };
 }
 
 export interface GuardRequest {
   method: string;
   headers: HeaderBag;
-  protocol: string;
-  host: string | undefined;
+  /** Node's raw header list, where a repeated Authorization header is still visible. */
+  rawHeaders?: readonly string[] | undefined;
   /** Path and query as received. */
   path: string;
   ip?: string | undefined;
@@ -63,12 +66,12 @@ export interface GuardNeeds {
 }
 
 /**
- * The token of a request's only `Authorization: Bearer <token>` header when it has no DPoP header, read from
- * Node's raw header list (so `req.headers` is never built for a cache hit); else undefined. Only a cache
- * candidate: a cached token passed `verify`'s canonical base64url checks, so whenever the cache knows this
- * string, `extractToken` would have returned it as a Bearer token too.
+ * The token of a request's only `Authorization: Bearer <token>` header when it has no DPoP header and no
+ * access-token cookie, read from Node's raw header list (so `req.headers` is never built for a cache hit);
+ * else undefined. Only a cache candidate: a cached token passed `verify`'s canonical base64url checks, so
+ * whenever the cache knows this string, `extractCredentials` would have returned it as a Bearer token too.
  */
-export function rawBearerCandidate(rawHeaders: readonly string[]): string | undefined {
+export function rawBearerCandidate(rawHeaders: readonly string[], cookieName: string | false): string | undefined {
   let authorization: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
@@ -77,9 +80,21 @@ export function rawBearerCandidate(rawHeaders: readonly string[]): string | unde
       authorization = rawHeaders[i + 1];
     } else if (name.length === 4 && name.toLowerCase() === 'dpop') {
       return undefined;
+    } else if (name.length === 6 && cookieName !== false && name.toLowerCase() === 'cookie' && rawHeaders[i + 1].includes(cookieName)) {
+      // A header and a cookie at once is refused, which the full path answers.
+      return undefined;
     }
   }
   return authorization !== undefined && authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+}
+
+export function hasAnyRole(claims: AccessTokenClaims, roles: readonly string[]): boolean {
+  return roles.length === 0 || roles.some((r) => claims.roles.includes(r));
+}
+
+export function missingScopes(claims: AccessTokenClaims, scopes: readonly string[]): string[] {
+  const granted = new Set((claims.scope ?? '').split(' ').filter(Boolean));
+  return scopes.filter((s) => !granted.has(s));
 }
 
 /** Whether the claims meet the roles (any of) and scopes (all of) a guard asks for. */
@@ -89,41 +104,52 @@ export function meetsNeeds(claims: AccessTokenClaims, needs: GuardNeeds): boolea
 
 export type GuardResult = { ok: true; claims: AccessTokenClaims } | { ok: false; problem: Problem };
 
+/** The request's one credential per the edge policy, with the CSRF check for a cookie on an unsafe method. */
+function present(s: GuardSettings, req: GuardRequest): PresentedCredential | null {
+  const h = req.rawHeaders !== undefined ? credentialHeaders(req.rawHeaders) : credentialHeadersOf(req.headers);
+  const presented = extractCredentials(h, s.policy);
+  if (presented?.scheme === 'cookie' && s.csrf && isUnsafeMethod(req.method)) checkCsrfHeader(h, CSRF_COOKIE);
+  return presented;
+}
+
+async function verifyPresented(verifier: TesseraVerifier, s: GuardSettings, req: GuardRequest, p: PresentedCredential): Promise<AccessTokenClaims> {
+  const ua = req.headers['user-agent'];
+  return verifier.verify(p.token, {
+    scheme: p.scheme,
+    method: req.method,
+    // Only a DPoP proof is checked against the URL (a bound token under another scheme is refused first).
+    ...(p.scheme === 'dpop' && s.origin !== undefined ? { url: requestUrl(s.origin, req.path) } : {}),
+    ...(p.dpopProof !== undefined ? { dpopProof: p.dpopProof } : {}),
+    ...(req.ip !== undefined ? { ip: req.ip } : {}),
+    ...(typeof ua === 'string' ? { userAgent: ua } : {}),
+  });
+}
+
 /**
  * The whole check for one request: find the token, verify it (signature or cache, revocation, DPoP), then
  * roles (any of) and scopes (all of). Refusals become problem documents; unexpected errors are rethrown for
  * the framework's own error handling.
  */
 export async function runGuard(verifier: TesseraVerifier, s: GuardSettings, req: GuardRequest, needs: GuardNeeds): Promise<GuardResult> {
-  let scheme: PresentedToken['scheme'] | undefined;
+  let scheme: PresentedCredential['scheme'] | undefined;
   try {
     let claims = req.existing ?? null;
     if (claims === null) {
-      const presented = extractToken(req.headers, req.method, s.cookieName, s.csrf);
-      if (presented === null) return { ok: false, problem: missingCredentialsProblem(s.dpopAlgorithms) };
+      const presented = present(s, req);
+      if (presented === null) return { ok: false, problem: missingCredentialsProblem(s.challenge) };
       scheme = presented.scheme;
-      claims = await verifier.verify(presented.token, {
-        scheme,
-        method: req.method,
-        // Only a DPoP proof is checked against the URL (a bound token under another scheme is refused first).
-        ...(scheme === 'dpop' ? { url: requestUrl(s.origin, req.protocol, req.host, req.path) } : {}),
-        ...(presented.dpopProof !== undefined ? { dpopProof: presented.dpopProof } : {}),
-        ...(req.ip !== undefined ? { ip: req.ip } : {}),
-        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-      });
+      claims = await verifyPresented(verifier, s, req, presented);
     }
     if (needs.roles && !hasAnyRole(claims, needs.roles)) {
-      return { ok: false, problem: problemFor(new TesseraTokenError('insufficient_scope', 'role_missing'), scheme, s.dpopAlgorithms) };
+      return { ok: false, problem: problemFor(new TesseraTokenError('insufficient_scope', 'role_missing'), { ...s.challenge, scheme }) };
     }
     if (needs.scopes && missingScopes(claims, needs.scopes).length > 0) {
       const err = new TesseraTokenError('insufficient_scope', 'scope_missing');
-      return { ok: false, problem: problemFor(err, scheme, s.dpopAlgorithms, needs.scopes) };
+      return { ok: false, problem: problemFor(err, { ...s.challenge, scheme, scopes: needs.scopes }) };
     }
     return { ok: true, claims };
   } catch (err) {
-    if (err instanceof TesseraTokenError || err instanceof AuthHttpError) {
-      return { ok: false, problem: problemFor(err, scheme, s.dpopAlgorithms) };
-    }
+    if (isEdgeRefusal(err)) return { ok: false, problem: problemFor(err, { ...s.challenge, scheme }) };
     throw err;
   }
 }

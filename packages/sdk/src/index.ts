@@ -8,6 +8,6 @@ export { createVerifier } from './verifier.js';
 export type { TesseraVerifier, VerifierOptions, VerifyContext, VerifierStats } from './verifier.js';
 export type { RevocationItem } from './revocations.js';
 export { LruCache } from './lru.js';
-export { ACCESS_TOKEN_COOKIE, CSRF_COOKIE } from './http.js';
+export { ACCESS_TOKEN_COOKIE, CSRF_COOKIE } from './edge/credentials.js';
 export { GeoCheck, haversineKm } from './geo.js';
 export type { GeoCheckOptions, GeoPoint, GeoReport } from './geo.js';

@@ -106,7 +106,7 @@ describe('fastify plugin', () => {
 
   it('requireAuth called from your own code (no done callback) still returns a promise', async () => {
     const local = Fastify();
-    await local.register(tesseraAuth, { verifier });
+    await local.register(tesseraAuth, { verifier, origin: ORIGIN });
     local.get('/wrapped', { preHandler: async (request, reply) => requireAuth(request, reply) }, async (request) => ({ sub: request.auth?.sub }));
     try {
       expect((await local.inject({ url: '/wrapped', headers: { authorization: `Bearer ${userToken}` } })).json()).toEqual({ sub: 'user-1' });
@@ -255,7 +255,7 @@ describe('express middleware (over a real socket)', () => {
 describe('fastify plugin with its own verifier', () => {
   it('creates the verifier from options and closes it with the app', async () => {
     const app = Fastify();
-    await app.register(tesseraAuth, { issuer: issuer.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await app.register(tesseraAuth, { issuer: issuer.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, origin: ORIGIN });
     app.get('/me', { preHandler: app.tessera.requireAuth }, async (request) => ({ sub: request.auth?.sub }));
     await app.ready();
     await waitFor(() => (app.tessera.verifier.isHealthy() ? true : undefined));
