@@ -1,16 +1,30 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyDpopProof, type AccessTokenClaims } from '@tessera/sdk';
+import {
+  DEFAULT_DPOP_ALGORITHMS,
+  checkCsrfHeader,
+  credentialHeaders,
+  extractCredentials,
+  isEdgeRefusal,
+  isUnsafeMethod,
+  requiredProofKey,
+  verifyBoundProof,
+  type CredentialPolicy,
+  type CredentialScheme,
+  type PresentedCredential,
+} from '@tessera/sdk/edge';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
 import type { SessionRow, UserRow } from '../store/types.js';
 import type { Tessera } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
+import { challengeFor, credentialsChallenge } from './problem.js';
 
 export interface AuthContext {
   claims: AccessTokenClaims;
   user: UserRow;
   session: SessionRow;
-  via: 'bearer' | 'dpop' | 'cookie';
+  via: CredentialScheme;
 }
 
 declare module 'fastify' {
@@ -21,15 +35,37 @@ declare module 'fastify' {
   }
 }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * A refusal as the server's error, with the challenge in the scheme the credential came in: the SDK's
+ * edge refusals keep their code and internal reason, and every 401 gets its WWW-Authenticate.
+ */
+function withChallenge(err: unknown, scheme: CredentialScheme | undefined): unknown {
+  const te = isEdgeRefusal(err) ? new TesseraError(err.code, { reason: err.reason }) : err;
+  if (!(te instanceof TesseraError) || te.status !== 401 || Object.keys(te.headers).some((k) => k.toLowerCase() === 'www-authenticate')) return te;
+  const challenge = challengeFor(te.code, scheme);
+  if (challenge === undefined) return te;
+  return new TesseraError(te.code, {
+    ...(te.detail !== undefined ? { detail: te.detail } : {}),
+    ...(te.reason !== undefined ? { reason: te.reason } : {}),
+    headers: { ...te.headers, 'WWW-Authenticate': challenge },
+    extra: te.extra,
+  });
+}
 
+/**
+ * The server's own authentication: the SDK's edge policy (`@tessera/sdk/edge`: one credential, DPoP binding,
+ * CSRF double submit), plus what only the server can check — a live session of an existing user, and a
+ * CSRF token signed for that session.
+ */
 export class HttpAuth {
   readonly names;
   readonly csrf: CsrfTokens;
+  readonly #policy: CredentialPolicy;
 
   constructor(private readonly t: Tessera) {
     this.names = cookieNames(t.config.TESSERA_COOKIE_SECURE);
     this.csrf = new CsrfTokens(t.macKey);
+    this.#policy = { cookieName: this.names.access, dpop: true };
   }
 
   /** The canonical URL of this request for DPoP `htu`: the issuer's origin plus the path, never the Host header. */
@@ -47,24 +83,27 @@ export class HttpAuth {
     };
   }
 
-  /** Verifies a DPoP proof header if present; returns the key thumbprint. */
+  // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
+  readonly #isReplay = async (jti: string, ttlMs: number): Promise<boolean> => !(await this.t.state.claimOnce(`dpop:${jti}`, ttlMs));
+
+  /** Verifies the DPoP proof header of a sign-in or refresh, if present; returns the key thumbprint. */
   async dpop(request: FastifyRequest, accessToken?: string, expectedJkt?: string): Promise<string | undefined> {
-    const proof = request.headers.dpop;
-    if (proof === undefined) return undefined;
-    if (typeof proof !== 'string') throw new TesseraError('invalid_dpop_proof', { reason: 'several DPoP headers' });
+    const proofs = credentialHeaders(request.raw.rawHeaders).dpop;
+    if (proofs.length === 0) return undefined;
+    // Two DPoP headers would let a proxy and us check different proofs.
+    if (proofs.length > 1) throw new TesseraError('invalid_dpop_proof', { reason: 'dpop_header_repeated' });
     try {
-      const r = await verifyDpopProof(proof, {
+      const r = await verifyDpopProof(proofs[0], {
         method: request.method,
         url: this.htu(request),
         ...(accessToken ? { accessToken } : {}),
         ...(expectedJkt ? { expectedJkt } : {}),
         now: () => this.t.clock.now(),
-        // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
-        isReplay: async (jti, ttlMs) => !(await this.t.state.claimOnce(`dpop:${jti}`, ttlMs)),
+        isReplay: this.#isReplay,
       });
       return r.jkt;
     } catch (err) {
-      throw new TesseraError('invalid_dpop_proof', { reason: err instanceof Error ? err.message : 'bad proof' });
+      throw new TesseraError('invalid_dpop_proof', { reason: isEdgeRefusal(err) ? err.reason : err instanceof Error ? err.message : 'bad proof' });
     }
   }
 
@@ -76,59 +115,74 @@ export class HttpAuth {
     }
   }
 
+  /** Cookie-mode unsafe requests: an allowed Origin, and the double-submitted CSRF token signed for this session. */
   checkCsrf(request: FastifyRequest, sid: string): void {
-    if (!UNSAFE.has(request.method)) return;
+    if (!isUnsafeMethod(request.method)) return;
     this.checkOrigin(request);
-    const header = request.headers['x-csrf-token'];
-    const cookie = request.cookies[this.names.csrf];
-    if (typeof header !== 'string' || !cookie || header !== cookie || !this.csrf.verify(sid, header)) {
-      throw new TesseraError('csrf_failed', { reason: 'missing or mismatched CSRF token' });
+    let sent: string;
+    try {
+      sent = checkCsrfHeader(credentialHeaders(request.raw.rawHeaders), this.names.csrf);
+    } catch (err) {
+      throw new TesseraError('csrf_failed', { reason: isEdgeRefusal(err) ? err.reason : 'missing or mismatched CSRF token' });
     }
+    // A value planted in both the cookie and the header (a sibling subdomain) is not signed for this session.
+    if (!this.csrf.verify(sid, sent)) throw new TesseraError('csrf_failed', { reason: 'csrf_token_not_for_session' });
+  }
+
+  /** The request's one credential, by the edge policy; none at all is a 401 with a bare challenge. */
+  #presented(request: FastifyRequest): PresentedCredential {
+    const presented = extractCredentials(credentialHeaders(request.raw.rawHeaders), this.#policy);
+    if (presented === null) {
+      throw new TesseraError('invalid_token', { reason: 'no credentials', headers: { 'WWW-Authenticate': credentialsChallenge() } });
+    }
+    return presented;
+  }
+
+  /** A sender-constrained token is worthless without a fresh proof from its key (RFC 9449 §7). */
+  async #checkBinding(request: FastifyRequest, presented: PresentedCredential, claims: AccessTokenClaims): Promise<void> {
+    const proof = presented.dpopProof;
+    const jkt = requiredProofKey(claims, presented.scheme, proof);
+    if (jkt === undefined || proof === undefined) return;
+    await verifyBoundProof(presented.token, jkt, proof, {
+      method: request.method,
+      url: this.htu(request),
+      algorithms: DEFAULT_DPOP_ALGORITHMS,
+      maxAgeSec: 60,
+      now: () => this.t.clock.now(),
+      isReplay: this.#isReplay,
+    });
   }
 
   /** Authenticate a request from `Authorization: Bearer|DPoP` or the access cookie. */
   async authenticate(request: FastifyRequest): Promise<AuthContext> {
-    const header = request.headers.authorization;
-    let token: string | undefined;
-    let via: AuthContext['via'];
-    if (header !== undefined) {
-      const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-      if (!m) throw new TesseraError('invalid_token', { reason: 'malformed Authorization header' });
-      token = m[2];
-      via = m[1].toLowerCase() === 'dpop' ? 'dpop' : 'bearer';
-    } else {
-      token = request.cookies[this.names.access];
-      via = 'cookie';
+    let scheme: CredentialScheme | undefined;
+    try {
+      const presented = this.#presented(request);
+      scheme = presented.scheme;
+      const claims = await this.t.tokens.verifyAccessToken(presented.token);
+      await this.#checkBinding(request, presented, claims);
+      const session = await this.t.sessions.live(claims.sid);
+      if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
+      const user = await this.t.store.getUserById(claims.sub);
+      if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      if (scheme === 'cookie') this.checkCsrf(request, session.id);
+      return { claims, user, session, via: scheme };
+    } catch (err) {
+      throw withChallenge(err, scheme);
     }
-    if (!token) throw new TesseraError('invalid_token', { reason: 'no credentials' });
-    const claims = await this.t.tokens.verifyAccessToken(token);
-    const jkt = claims.cnf?.jkt;
-    if (jkt) {
-      // A sender-constrained token is worthless without a fresh proof from its key (RFC 9449 §7): presented
-      // as Bearer, or without a proof, it is refused.
-      if (via !== 'dpop') throw new TesseraError('invalid_token', { reason: 'DPoP-bound token presented without DPoP' });
-      if (request.headers.dpop === undefined) throw new TesseraError('invalid_dpop_proof', { reason: 'missing proof' });
-      await this.dpop(request, token, jkt);
-    } else if (via === 'dpop') {
-      throw new TesseraError('invalid_token', { reason: 'DPoP scheme with an unbound token' });
-    }
-    const session = await this.t.sessions.live(claims.sid);
-    if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-    const user = await this.t.store.getUserById(claims.sub);
-    if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
-    if (via === 'cookie') this.checkCsrf(request, session.id);
-    return { claims, user, session, via };
   }
 
-  /** preHandler for protected routes */
-  readonly required = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  /** preHandler for protected routes; what an authenticated caller reads is never stored by a cache. */
+  readonly required = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     request.principal = await this.authenticate(request);
+    void reply.header('Cache-Control', 'no-store');
   };
 
-  readonly admin = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  readonly admin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const auth = await this.authenticate(request);
     if (!auth.user.isAdmin) throw new TesseraError('forbidden', { reason: 'not an admin' });
     request.principal = auth;
+    void reply.header('Cache-Control', 'no-store');
   };
 
   /** Step-up: sensitive changes need a sign-in within the last 5 minutes. */

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { cookieNamesFor } from '@tessera/sdk/edge';
 import { randomToken, safeEqual } from '../core/crypto.js';
 
 export interface CookieNames {
@@ -15,9 +16,8 @@ export interface CookieNames {
  * uses unprefixed names.
  */
 export function cookieNames(secure: boolean): CookieNames {
-  return secure
-    ? { access: '__Host-tessera_at', refresh: '__Secure-tessera_rt', csrf: '__Host-tessera_csrf' }
-    : { access: 'tessera_at', refresh: 'tessera_rt', csrf: 'tessera_csrf' };
+  // The access and CSRF cookies are the SDK's (one policy for every resource server); the refresh cookie is ours.
+  return { ...cookieNamesFor(secure), refresh: secure ? '__Secure-tessera_rt' : 'tessera_rt' };
 }
 
 export const REFRESH_COOKIE_PATH = '/v1/token';

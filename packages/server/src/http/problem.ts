@@ -1,15 +1,40 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, TesseraError, type ErrorCode } from '../core/errors.js';
+import { DEFAULT_DPOP_ALGORITHMS, PROBLEM_TYPE_BASE, wwwAuthenticate, type CredentialScheme } from '@tessera/sdk/edge';
+import { ERRORS, TesseraError, type ErrorCode, type ServerErrorDescription } from '../core/errors.js';
 
-export const PROBLEM_TYPE_BASE = 'https://tessera.dev/problems/';
+export { PROBLEM_TYPE_BASE };
 
 export function problemBody(code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { status, title } = ERRORS[code];
   return { type: `${PROBLEM_TYPE_BASE}${code}`, title, status, code, ...(detail ? { detail } : {}), ...extra };
 }
 
+/**
+ * The WWW-Authenticate challenge of an error from the table (RFC 6750 / RFC 9449; HTTP Basic for client
+ * authentication, RFC 6749 §5.2), in the scheme the credential came in; undefined for errors without one.
+ */
+export function challengeFor(code: ErrorCode, scheme?: CredentialScheme): string | undefined {
+  const { challenge }: ServerErrorDescription = ERRORS[code];
+  if (challenge === undefined) return undefined;
+  if (challenge === 'basic') return 'Basic realm="tessera"';
+  return wwwAuthenticate(challenge, { scheme, dpop: true, dpopAlgorithms: DEFAULT_DPOP_ALGORITHMS });
+}
+
+/** The challenge for a request that sent no credential at all: the schemes, without an error (RFC 6750 §3.1). */
+export function credentialsChallenge(): string {
+  return wwwAuthenticate('credentials', { dpop: true, dpopAlgorithms: DEFAULT_DPOP_ALGORITHMS });
+}
+
+const hasHeader = (headers: Record<string, string>, name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name);
+
+/** Sends a problem document. A 401 always carries a challenge (RFC 9110 §15.5.2); no error is ever cached. */
 export function sendProblem(reply: FastifyReply, err: TesseraError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
+  if (!hasHeader(err.headers, 'www-authenticate')) {
+    const challenge = challengeFor(err.code);
+    if (challenge !== undefined) void reply.header('WWW-Authenticate', challenge);
+  }
+  if (!hasHeader(err.headers, 'cache-control')) void reply.header('Cache-Control', 'no-store');
   return reply.code(err.status).type('application/problem+json').send(problemBody(err.code, err.detail, err.extra));
 }
 
