@@ -6,7 +6,11 @@ import type { AccessTokenClaims, Ed25519Backend } from '../jwt.js';
 
 export interface VerifierOptions {
   issuer: string;
-  /** Default: the issuer. */
+  /**
+   * Default: the issuer, which every resource server of a deployment then shares. Give each API its own
+   * audience URI (a client created with `--audience`, requested as RFC 8707 `resource`) and set it here: a
+   * token issued for one API is then refused at every other.
+   */
   audience?: string | string[];
   /** Default ['EdDSA', 'ES256']. */
   algorithms?: string[];

@@ -84,7 +84,6 @@ export class HttpAuth {
   }
 
   // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
-  // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
   readonly #isReplay = (jti: string, ttlMs: number): Promise<boolean> => this.t.dpopReplays.isReplay(jti, ttlMs);
 
   /** Verifies the DPoP proof header of a sign-in or refresh, if present; returns the key thumbprint. */
