@@ -1,17 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import { parseOpaqueToken, safeEqual, sha256 } from '../../core/crypto.js';
 import { TesseraError } from '../../core/errors.js';
 import type { ClientRow } from '../../store/types.js';
 import type { Tessera } from '../../tessera.js';
-import { jsonSchema } from '../schema.js';
-
-const RevokeBody = z.strictObject({
-  token: z.string().max(8192),
-  token_type_hint: z.string().max(50).optional(),
-  client_id: z.string().max(200).optional(),
-});
-const IntrospectBody = RevokeBody;
+import type { ZodApp } from '../schemas/common.js';
+import { introspectSchema, revokeSchema } from '../schemas/oauth.js';
 
 /** HTTP Basic client authentication (RFC 6749 §2.3.1) against `tessera clients create` credentials. */
 export async function authenticateClient(t: Tessera, request: FastifyRequest): Promise<ClientRow> {
@@ -29,11 +22,11 @@ export async function authenticateClient(t: Tessera, request: FastifyRequest): P
   return client;
 }
 
-export function oauthRoutes(app: FastifyInstance, t: Tessera): void {
+export function oauthRoutes(app: ZodApp, t: Tessera): void {
   // RFC 7009: always 200, whether the token was valid, unknown or already revoked (no token oracle).
   // Possession of a token is the authority to revoke it (our refresh tokens belong to public clients).
-  app.post('/oauth/revoke', { schema: { tags: ['oauth'], body: jsonSchema(RevokeBody) } }, async (request, reply) => {
-    const { token } = request.body as z.infer<typeof RevokeBody>;
+  app.post('/oauth/revoke', { schema: revokeSchema }, async (request, reply) => {
+    const { token } = request.body;
     const opaque = parseOpaqueToken(token);
     if (opaque) {
       const row = await t.store.getRefreshToken(opaque.id);
@@ -50,9 +43,9 @@ export function oauthRoutes(app: FastifyInstance, t: Tessera): void {
     return reply.code(200).header('Cache-Control', 'no-store').send();
   });
 
-  app.post('/oauth/introspect', { schema: { tags: ['oauth'], body: jsonSchema(IntrospectBody) } }, async (request, reply) => {
+  app.post('/oauth/introspect', { schema: introspectSchema }, async (request, reply) => {
     const client = await authenticateClient(t, request);
-    const { token } = request.body as z.infer<typeof IntrospectBody>;
+    const { token } = request.body;
     void reply.header('Cache-Control', 'no-store');
     const claims = await t.tokens.verifyAccessToken(token).catch(() => undefined);
     if (claims) {
