@@ -1,11 +1,11 @@
 import { TesseraError } from '../../core/errors.js';
-import { eventToJson } from '../../core/events.js';
 import type { SessionRow } from '../../store/types.js';
 import type { Tessera } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies } from '../cookies.js';
 import {
   changePasswordSchema,
+  eventJson,
   eventsSchema,
   forgotPasswordSchema,
   meSchema,
@@ -13,10 +13,11 @@ import {
   revokeSessionSchema,
   revokeSessionsSchema,
   sessionsSchema,
+  type SessionJson,
 } from '../schemas/account.js';
 import type { ZodApp } from '../schemas/common.js';
 
-export function sessionToJson(s: SessionRow, currentId?: string): Record<string, unknown> {
+export function sessionToJson(s: SessionRow, currentId?: string): SessionJson {
   return {
     id: s.id,
     current: s.id === currentId,
@@ -85,7 +86,7 @@ export function accountRoutes(app: ZodApp, t: Tessera, auth: HttpAuth): void {
     const a = authOf(request);
     const q = request.query;
     const rows = await t.events.list({ userId: a.user.id, limit: q.limit ? Number(q.limit) : 50, ...(q.before ? { beforeId: Number(q.before) } : {}) });
-    return rows.map(eventToJson);
+    return rows.map(eventJson);
   });
 
   app.post('/v1/password/change', { ...guarded, schema: changePasswordSchema }, async (request, reply) => {

@@ -1,7 +1,7 @@
 import { TesseraError } from '../../core/errors.js';
-import { eventToJson } from '../../core/events.js';
 import type { Tessera } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
+import { eventJson } from '../schemas/account.js';
 import { adminEventsSchema, adminRequireResetSchema, adminRevokeSessionsSchema, adminUnlockSchema, adminUserSchema } from '../schemas/admin.js';
 import type { ZodApp } from '../schemas/common.js';
 import { sessionToJson } from './account.js';
@@ -25,7 +25,7 @@ export function adminRoutes(app: ZodApp, t: Tessera, auth: HttpAuth): void {
       limit: q.limit ? Number(q.limit) : 100,
       ...(q.before ? { beforeId: Number(q.before) } : {}),
     });
-    return rows.map(eventToJson);
+    return rows.map(eventJson);
   });
 
   app.get('/v1/admin/users/:id', { ...admin, schema: adminUserSchema }, async (request) => {

@@ -19,10 +19,11 @@ import {
   totpRemoveSchema,
   totpStartSchema,
   totpVerifySchema,
+  type PasskeyJson,
 } from '../schemas/mfa.js';
 import { loginContext, sendTokens } from './login.js';
 
-function passkeyToJson(c: WebauthnCredentialRow): Record<string, unknown> {
+function passkeyToJson(c: WebauthnCredentialRow): PasskeyJson {
   return {
     id: c.id,
     name: c.name,

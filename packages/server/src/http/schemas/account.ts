@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { eventToJson } from '../../core/events.js';
+import type { EventRow } from '../../store/types.js';
 import { AUTH_READ_ERRORS, AUTH_WRITE_ERRORS, Email, EventPage, IsoTime, NoContent, Password, USER_READ, USER_WRITE, op } from './common.js';
 
 export const Session = z.object({
@@ -23,6 +25,11 @@ export const SecurityEvent = z.object({
   data: z.record(z.string(), z.unknown()),
   created_at: IsoTime,
 });
+
+export type SessionJson = z.output<typeof Session>;
+
+/** core/events.ts's eventToJson is typed as a plain record: checked here against the documented shape. */
+export const eventJson = (e: EventRow): z.output<typeof SecurityEvent> => SecurityEvent.parse(eventToJson(e));
 
 export const Me = z.object({
   id: z.string(),

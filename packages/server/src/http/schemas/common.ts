@@ -21,6 +21,12 @@ export const EventPage = {
   before: z.string().regex(/^\d{1,15}$/).optional().describe('only events older than this event id'),
 };
 
+/**
+ * A string answered with one of `values`. The document lists them; the schema accepts any string because
+ * TypeScript widens the literals of a handler's returned object to `string`.
+ */
+export const OneOf = (...values: string[]) => z.string().meta({ enum: values });
+
 /** A response without a body (204, or RFC 7009's empty 200). */
 export const NoContent = (description: string) => z.undefined().describe(description);
 
@@ -80,7 +86,7 @@ interface OpInput {
  * error status it can answer with. Every route can answer 429 (per-IP limit), 500 and 503 (a dependency
  * down, or the node draining); a route with a request schema can answer 400, and one with a body 413/415.
  */
-export function op<const T extends OpInput>(def: T): Omit<T, 'errors' | 'unlimited' | 'response'> & { response: T['response'] & Partial<Record<number, ProblemResponse>> } {
+export function op<const T extends OpInput>(def: T): Omit<T, 'errors' | 'unlimited' | 'response'> & { response: T['response'] } {
   const { errors, unlimited, response, ...rest } = def;
   const codes = new Set<ErrorCode>(errors);
   if (def.body || def.querystring || def.params) codes.add('invalid_request');

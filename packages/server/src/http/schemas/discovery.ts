@@ -38,7 +38,7 @@ export const jwksSchema = op({
   tags: ['discovery'],
   response: {
     200: z
-      .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') })) })
+      .object({ keys: z.array(z.looseObject({ kty: z.string().optional(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() }).describe('a public JWK; every key here has `kty`, `kid`, `alg` and `use: "sig"`')) })
       .describe('A JSON Web Key Set (RFC 7517)'),
   },
   errors: [],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import { AUTH_READ_ERRORS, AUTH_WRITE_ERRORS, IsoTime, NoContent, Transport, USER_READ, USER_WRITE, op } from './common.js';
 import { SignedIn } from './login.js';
+import { CreationOptions, RequestOptions } from './webauthn.js';
 
 const MfaToken = z.string().min(1).max(200);
 const Code = z.string().min(1).max(64);
@@ -27,10 +28,9 @@ export const Passkey = z.object({
   created_at: IsoTime,
   last_used_at: IsoTime.nullable(),
 });
+export type PasskeyJson = z.output<typeof Passkey>;
 const RecoveryCodes = z.array(z.string()).describe('single-use recovery codes: shown once');
 const CodeSent = z.object({ status: z.literal('sent'), expires_in: z.number().int().describe('seconds') }).describe('The code is on its way');
-/** WebAuthn options as @simplewebauthn/server builds them (the browser's `PublicKeyCredential*OptionsJSON`). */
-const WebauthnOptions = z.looseObject({ challenge: z.string() });
 
 const STEP_ERRORS: ErrorCode[] = ['invalid_mfa_token', 'csrf_failed', 'invalid_dpop_proof', 'session_revoked'];
 const MANAGE_READ: ErrorCode[] = [...AUTH_READ_ERRORS, 'reauthentication_required'];
@@ -64,7 +64,7 @@ export const loginPasskeyOptionsSchema = op({
   summary: 'WebAuthn options for a passkey sign-in (second factor with `mfa_token`, or the only factor)',
   tags: ['login'],
   body: PasskeyOptionsBody,
-  response: { 200: WebauthnOptions.describe('PublicKeyCredentialRequestOptionsJSON') },
+  response: { 200: RequestOptions },
   errors: STEP_ERRORS,
 });
 
@@ -107,7 +107,7 @@ export const passkeyOptionsSchema = op({
   summary: 'WebAuthn options to register a passkey',
   tags: ['mfa'],
   security: USER_WRITE,
-  response: { 200: WebauthnOptions.describe('PublicKeyCredentialCreationOptionsJSON') },
+  response: { 200: CreationOptions },
   errors: MANAGE_WRITE,
 });
 

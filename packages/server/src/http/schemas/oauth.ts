@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLIENT, NoContent, op } from './common.js';
+import { CLIENT, NoContent, OneOf, op } from './common.js';
 
 export const TokenParamBody = z.strictObject({
   token: z.string().max(8192),
@@ -29,7 +29,7 @@ export const introspectSchema = op({
     200: z
       .looseObject({
         active: z.boolean(),
-        token_type: z.enum(['Bearer', 'DPoP', 'refresh_token']).optional(),
+        token_type: OneOf('Bearer', 'DPoP', 'refresh_token').optional(),
         sub: z.string().optional(),
         sid: z.string().optional(),
         exp: z.number().int().optional(),

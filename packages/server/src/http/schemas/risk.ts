@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLIENT, op } from './common.js';
+import { CLIENT, OneOf, op } from './common.js';
 
 export const ReportBody = z.strictObject({
   sid: z.string().min(1).max(64).describe('the session id (`sid` claim) of the token seen'),
@@ -14,10 +14,11 @@ export const reportSchema = op({
   body: ReportBody,
   response: {
     200: z
-      .union([
-        z.object({ action: z.enum(['alert', 'block']), event: z.enum(['impossible_travel', 'session_anomaly', 'new_country', 'new_device']) }),
-        z.object({ action: z.literal('allow'), session: z.literal('unknown').optional() }),
-      ])
+      .object({
+        action: OneOf('allow', 'alert', 'block'),
+        event: OneOf('impossible_travel', 'session_anomaly', 'new_country', 'new_device').optional().describe('with `alert` and `block`'),
+        session: OneOf('unknown').optional().describe('the session is not known'),
+      })
       .describe("The server's verdict"),
   },
   errors: ['invalid_client'],
