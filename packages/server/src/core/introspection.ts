@@ -3,6 +3,18 @@ import type { EventLog } from './events.js';
 import type { SessionService } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
+/** RFC 7662 §2.2: `active`, and for an active token what it is and whom it speaks for. */
+export interface IntrospectionResult {
+  [claim: string]: unknown;
+  active: boolean;
+  token_type?: string;
+  sub?: string;
+  sid?: string;
+  exp?: number;
+  iss?: string;
+  client_id?: string;
+}
+
 /**
  * Token revocation (RFC 7009) and introspection (RFC 7662) over both kinds of token: signed access tokens
  * and opaque refresh tokens.
@@ -35,7 +47,7 @@ export class Introspection {
   }
 
   /** Active only while the token verifies and its session is live; a used refresh token is inactive. */
-  async introspect(token: string, clientId: string): Promise<Record<string, unknown>> {
+  async introspect(token: string, clientId: string): Promise<IntrospectionResult> {
     const claims = await this.tokens.verifyAccessToken(token).catch(() => undefined);
     if (claims) {
       const live = await this.sessions.live(claims.sid);

@@ -1,13 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TesseraServices } from '../tessera.js';
-import { GEO_ATTRIBUTION } from '../geo/mmdb.js';
 import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
 import { errorHandler, problemBody, sendProblem } from './problem.js';
@@ -23,8 +21,24 @@ import { opsRoutes } from './routes/ops.js';
 import { limitHooks } from './limits.js';
 import { riskRoutes } from './routes/risk.js';
 import { pagesRoutes } from './pages/routes.js';
+import { validatorCompiler } from './schemas/compiler.js';
+import { registerOpenApi } from './schemas/openapi.js';
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
+
+/** A route as registered: what the documentation tests compare with docs/api.md and /openapi.json. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** left out of /openapi.json (pages, static files, the docs UI) */
+  hidden: boolean;
+}
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route of an app built by buildApp, in registration order. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
 
 export interface AppOptions {
   logger?: boolean;
@@ -38,7 +52,6 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
     trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
   });
   app.decorateRequest('principal', undefined);
@@ -47,12 +60,21 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
   });
 
+  // Requests are validated and responses serialized with the routes' zod schemas (http/schemas/).
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   const routes: Array<{ method: string; re: RegExp }> = [];
+  const table: RegisteredRoute[] = [];
+  registered.set(app, table);
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     const re = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`);
-    for (const m of methods) routes.push({ method: m, re });
+    const hidden = r.schema?.hide === true;
+    for (const m of methods) {
+      routes.push({ method: m, re });
+      table.push({ method: m, url: r.url, hidden });
+    }
   });
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -84,30 +106,20 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     }
   });
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Tessera',
-        version: '0.1.0',
-        description: `Authentication server: short-lived signed access tokens, rotating refresh tokens, MFA, revocation.\n\n${GEO_ATTRIBUTION}`,
-      },
-      servers: [{ url: t.config.issuer }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app, t);
 
   const auth = new HttpAuth(t);
   limitHooks(app, t);
-  discoveryRoutes(app, t);
-  loginRoutes(app, t, auth);
-  accountRoutes(app, t, auth);
-  mfaRoutes(app, t, auth);
-  oauthRoutes(app, t);
-  revocationRoutes(app, t);
-  adminRoutes(app, t, auth);
-  riskRoutes(app, t);
-  opsRoutes(app, t);
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  discoveryRoutes(api, t);
+  loginRoutes(api, t, auth);
+  accountRoutes(api, t, auth);
+  mfaRoutes(api, t, auth);
+  oauthRoutes(api, t);
+  revocationRoutes(api, t);
+  adminRoutes(api, t, auth);
+  riskRoutes(api, t);
+  opsRoutes(api, t);
   await pagesRoutes(app, t, auth);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

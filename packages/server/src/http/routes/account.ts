@@ -1,21 +1,23 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
-import { eventToJson } from '../../core/events.js';
 import type { SessionRow } from '../../store/types.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies } from '../cookies.js';
-import { Email, Password, jsonSchema } from '../schema.js';
+import {
+  changePasswordSchema,
+  eventJson,
+  eventsSchema,
+  forgotPasswordSchema,
+  meSchema,
+  resetPasswordSchema,
+  revokeSessionSchema,
+  revokeSessionsSchema,
+  sessionsSchema,
+  type SessionJson,
+} from '../schemas/account.js';
+import type { ZodApp } from '../schemas/common.js';
 
-const ChangeBody = z.strictObject({ current_password: Password, new_password: Password });
-const ForgotBody = z.strictObject({ email: Email });
-const ResetBody = z.strictObject({ token: z.string().min(1).max(512), new_password: Password });
-const SessionParams = z.strictObject({ id: z.string().min(1).max(64) });
-const KeepQuery = z.strictObject({ keep: z.enum(['current']).optional() });
-const EventsQuery = z.strictObject({ limit: z.string().regex(/^\d{1,3}$/).optional(), before: z.string().regex(/^\d{1,15}$/).optional() });
-
-export function sessionToJson(s: SessionRow, currentId?: string): Record<string, unknown> {
+export function sessionToJson(s: SessionRow, currentId?: string): SessionJson {
   return {
     id: s.id,
     current: s.id === currentId,
@@ -30,10 +32,10 @@ export function sessionToJson(s: SessionRow, currentId?: string): Record<string,
   };
 }
 
-export function accountRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
+export function accountRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   const guarded = { preHandler: auth.required };
 
-  app.get('/v1/me', { ...guarded, schema: { tags: ['account'] } }, async (request) => {
+  app.get('/v1/me', { ...guarded, schema: meSchema }, async (request) => {
     const { user } = authOf(request);
     const mfa = await t.mfa.manage.summary(user);
     return {
@@ -51,15 +53,15 @@ export function accountRoutes(app: FastifyInstance, t: TesseraServices, auth: Ht
     };
   });
 
-  app.get('/v1/sessions', { ...guarded, schema: { tags: ['account'] } }, async (request) => {
+  app.get('/v1/sessions', { ...guarded, schema: sessionsSchema }, async (request) => {
     const a = authOf(request);
     const sessions = await t.sessions.listLive(a.user.id);
     return sessions.map((s) => sessionToJson(s, a.session.id));
   });
 
-  app.delete('/v1/sessions/:id', { ...guarded, schema: { tags: ['account'], params: jsonSchema(SessionParams) } }, async (request, reply) => {
+  app.delete('/v1/sessions/:id', { ...guarded, schema: revokeSessionSchema }, async (request, reply) => {
     const a = authOf(request);
-    const { id } = request.params as z.infer<typeof SessionParams>;
+    const { id } = request.params;
     const target = await t.sessions.get(id);
     // Someone else's session id answers exactly like an unknown one: no probing of other users' sessions.
     if (!target || target.userId !== a.user.id) throw new TesseraError('not_found');
@@ -70,32 +72,32 @@ export function accountRoutes(app: FastifyInstance, t: TesseraServices, auth: Ht
     return reply.code(204).send();
   });
 
-  app.delete('/v1/sessions', { ...guarded, schema: { tags: ['account'], querystring: jsonSchema(KeepQuery) } }, async (request, reply) => {
+  app.delete('/v1/sessions', { ...guarded, schema: revokeSessionsSchema }, async (request, reply) => {
     const a = authOf(request);
-    const { keep } = request.query as z.infer<typeof KeepQuery>;
+    const { keep } = request.query;
     const ids = await t.sessions.revokeAll(a.user.id, 'user_revoked_all', keep === 'current' ? a.session.id : undefined);
     await t.events.record({ type: 'sessions_revoked', userId: a.user.id, sessionId: a.session.id, ip: request.clientIp, data: { count: ids.length, kept_current: keep === 'current' } });
     if (keep !== 'current') clearSessionCookies(reply, auth.names, t.config.TESSERA_COOKIE_SECURE);
     return reply.code(204).send();
   });
 
-  app.get('/v1/events', { ...guarded, schema: { tags: ['account'], querystring: jsonSchema(EventsQuery) } }, async (request) => {
+  app.get('/v1/events', { ...guarded, schema: eventsSchema }, async (request) => {
     const a = authOf(request);
-    const q = request.query as z.infer<typeof EventsQuery>;
+    const q = request.query;
     const rows = await t.events.list({ userId: a.user.id, limit: q.limit ? Number(q.limit) : 50, ...(q.before ? { beforeId: Number(q.before) } : {}) });
-    return rows.map(eventToJson);
+    return rows.map(eventJson);
   });
 
-  app.post('/v1/password/change', { ...guarded, schema: { tags: ['password'], body: jsonSchema(ChangeBody) } }, async (request, reply) => {
+  app.post('/v1/password/change', { ...guarded, schema: changePasswordSchema }, async (request, reply) => {
     const a = authOf(request);
     auth.recent(a);
-    const body = request.body as z.infer<typeof ChangeBody>;
+    const { body } = request;
     await t.accounts.changePassword(a.user, a.session.id, body.current_password, body.new_password, auth.context(request));
     return reply.code(204).send();
   });
 
-  app.post('/v1/password/forgot', { schema: { tags: ['password'], body: jsonSchema(ForgotBody) }, config: { limit: 'forgot' } }, async (request, reply) => {
-    const { email } = request.body as z.infer<typeof ForgotBody>;
+  app.post('/v1/password/forgot', { schema: forgotPasswordSchema, config: { limit: 'forgot' } }, async (request, reply) => {
+    const { email } = request.body;
     const ip = request.clientIp;
     // Answer first, work after: the response (body and timing) is identical whether or not the account
     // exists, so this endpoint cannot be used to enumerate accounts.
@@ -105,8 +107,8 @@ export function accountRoutes(app: FastifyInstance, t: TesseraServices, auth: Ht
     return reply.code(202).send({ status: 'accepted', detail: 'If an account exists for this email, a reset link is on its way.' });
   });
 
-  app.post('/v1/password/reset', { schema: { tags: ['password'], body: jsonSchema(ResetBody) }, config: { limit: 'forgot' } }, async (request, reply) => {
-    const body = request.body as z.infer<typeof ResetBody>;
+  app.post('/v1/password/reset', { schema: resetPasswordSchema, config: { limit: 'forgot' } }, async (request, reply) => {
+    const { body } = request;
     await t.accounts.resetPassword(body.token, body.new_password, { ip: request.clientIp });
     return reply.code(204).send();
   });

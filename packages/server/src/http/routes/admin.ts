@@ -1,21 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
-import { eventToJson } from '../../core/events.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
-import { jsonSchema } from '../schema.js';
+import { eventJson } from '../schemas/account.js';
+import { adminEventsSchema, adminRequireResetSchema, adminRevokeSessionsSchema, adminUnlockSchema, adminUserSchema } from '../schemas/admin.js';
+import type { ZodApp } from '../schemas/common.js';
 import { sessionToJson } from './account.js';
 
-const EventsQuery = z.strictObject({
-  type: z.string().max(64).optional(),
-  user: z.string().max(320).optional(),
-  limit: z.string().regex(/^\d{1,3}$/).optional(),
-  before: z.string().regex(/^\d{1,15}$/).optional(),
-});
-const UserParams = z.strictObject({ id: z.string().min(1).max(64) });
-
-export function adminRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
+export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   const admin = { preHandler: auth.admin };
 
   const userOr404 = async (id: string) => {
@@ -24,8 +15,8 @@ export function adminRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
     return user;
   };
 
-  app.get('/v1/admin/events', { ...admin, schema: { tags: ['admin'], querystring: jsonSchema(EventsQuery) } }, async (request) => {
-    const q = request.query as z.infer<typeof EventsQuery>;
+  app.get('/v1/admin/events', { ...admin, schema: adminEventsSchema }, async (request) => {
+    const q = request.query;
     // an unknown user matches no events (not all of them)
     const userId = q.user ? ((await t.accounts.findUser(q.user))?.id ?? '-') : undefined;
     const rows = await t.events.list({
@@ -34,11 +25,11 @@ export function adminRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
       limit: q.limit ? Number(q.limit) : 100,
       ...(q.before ? { beforeId: Number(q.before) } : {}),
     });
-    return rows.map(eventToJson);
+    return rows.map(eventJson);
   });
 
-  app.get('/v1/admin/users/:id', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request) => {
-    const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
+  app.get('/v1/admin/users/:id', { ...admin, schema: adminUserSchema }, async (request) => {
+    const user = await userOr404(request.params.id);
     const sessions = await t.sessions.listLive(user.id);
     return {
       id: user.id,
@@ -50,22 +41,22 @@ export function adminRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
     };
   });
 
-  app.post('/v1/admin/users/:id/revoke-sessions', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request, reply) => {
-    const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
+  app.post('/v1/admin/users/:id/revoke-sessions', { ...admin, schema: adminRevokeSessionsSchema }, async (request, reply) => {
+    const user = await userOr404(request.params.id);
     const ids = await t.sessions.revokeAll(user.id, 'admin_revoked');
     await t.events.record({ type: 'sessions_revoked', userId: user.id, ip: request.clientIp, data: { by_admin: authOf(request).user.id, count: ids.length } });
     return reply.code(204).send();
   });
 
-  app.post('/v1/admin/users/:id/require-password-reset', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request, reply) => {
-    const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
+  app.post('/v1/admin/users/:id/require-password-reset', { ...admin, schema: adminRequireResetSchema }, async (request, reply) => {
+    const user = await userOr404(request.params.id);
     await t.accounts.requirePasswordReset(user.id);
     await t.events.record({ type: 'password_reset_required', userId: user.id, ip: request.clientIp, data: { by_admin: authOf(request).user.id } });
     return reply.code(204).send();
   });
 
-  app.post('/v1/admin/users/:id/unlock', { ...admin, schema: { tags: ['admin'], params: jsonSchema(UserParams) } }, async (request, reply) => {
-    const user = await userOr404((request.params as z.infer<typeof UserParams>).id);
+  app.post('/v1/admin/users/:id/unlock', { ...admin, schema: adminUnlockSchema }, async (request, reply) => {
+    const user = await userOr404(request.params.id);
     await t.guard.unlock(user.email);
     await t.events.record({ type: 'account_unlocked', userId: user.id, ip: request.clientIp, data: { by_admin: authOf(request).user.id } });
     return reply.code(204).send();

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import type { TesseraServices } from '../../tessera.js';
+import type { ZodApp } from '../schemas/common.js';
+import { jwksSchema, oauthMetadataSchema, openidConfigurationSchema } from '../schemas/discovery.js';
 
-export function discoveryRoutes(app: FastifyInstance, t: TesseraServices): void {
+export function discoveryRoutes(app: ZodApp, t: TesseraServices): void {
   const iss = t.config.issuer;
   const metadata = {
     issuer: iss,
@@ -19,15 +20,15 @@ export function discoveryRoutes(app: FastifyInstance, t: TesseraServices): void 
     revocation_stream_endpoint: `${iss}/v1/revocations/stream`,
     access_token_signing_alg_values_supported: [t.config.TESSERA_SIGNING_ALG],
   };
-  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['discovery'] } }, async (_req, reply) =>
+  app.get('/.well-known/oauth-authorization-server', { schema: oauthMetadataSchema }, async (_req, reply) =>
     reply.header('Cache-Control', 'public, max-age=3600').send(metadata),
   );
-  app.get('/.well-known/openid-configuration', { schema: { tags: ['discovery'] } }, async (_req, reply) =>
+  app.get('/.well-known/openid-configuration', { schema: openidConfigurationSchema }, async (_req, reply) =>
     reply.header('Cache-Control', 'public, max-age=3600').send(metadata),
   );
   // A short max-age: a verifier that cached the set still learns of a rotation's new key quickly, and the
   // `next` key is published one rotation ahead so caches already hold it when it becomes current.
-  app.get('/.well-known/jwks.json', { schema: { tags: ['discovery'] } }, async (_req, reply) =>
+  app.get('/.well-known/jwks.json', { schema: jwksSchema }, async (_req, reply) =>
     reply.header('Cache-Control', 'public, max-age=300').send(t.keys.jwks()),
   );
 }

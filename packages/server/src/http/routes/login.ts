@@ -1,21 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
 import type { IssuedTokens, RequestContext } from '../../core/sessions.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies, setSessionCookies } from '../cookies.js';
-import { Email, Password, jsonSchema } from '../schema.js';
-
-const RegisterBody = z.strictObject({ email: Email, password: Password });
-const LoginBody = z.strictObject({ email: Email, password: Password, transport: z.enum(['bearer', 'cookie']).optional() });
-const TokenBody = z.strictObject({
-  grant_type: z.string().max(100),
-  refresh_token: z.string().max(512).optional(),
-  transport: z.enum(['bearer', 'cookie']).optional(),
-  client_id: z.string().max(200).optional(),
-  scope: z.string().max(1000).optional(),
-});
+import type { ZodApp } from '../schemas/common.js';
+import { loginSchema, logoutSchema, registerSchema, tokenSchema } from '../schemas/login.js';
 
 /** Send issued tokens in the transport the client chose: JSON for API clients, httpOnly cookies for browsers. */
 export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
@@ -47,15 +37,14 @@ export async function loginContext(auth: HttpAuth, request: FastifyRequest, tran
   return auth.context(request, jkt);
 }
 
-export function loginRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
-  app.post('/v1/accounts', { schema: { tags: ['accounts'], body: jsonSchema(RegisterBody) }, config: { limit: 'signup' } }, async (request, reply) => {
-    const body = request.body as z.infer<typeof RegisterBody>;
-    const user = await t.accounts.register(body, { ip: request.clientIp });
+export function loginRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  app.post('/v1/accounts', { schema: registerSchema, config: { limit: 'signup' } }, async (request, reply) => {
+    const user = await t.accounts.register(request.body, { ip: request.clientIp });
     return reply.code(201).send({ id: user.id, email: user.email });
   });
 
-  app.post('/v1/login', { schema: { tags: ['login'], body: jsonSchema(LoginBody) } }, async (request, reply) => {
-    const body = request.body as z.infer<typeof LoginBody>;
+  app.post('/v1/login', { schema: loginSchema }, async (request, reply) => {
+    const { body } = request;
     const transport = body.transport ?? 'bearer';
     const ctx = await loginContext(auth, request, transport);
     const result = await t.accounts.login({ email: body.email, password: body.password, ctx, transport });
@@ -65,8 +54,8 @@ export function loginRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
     return sendTokens(t, auth, reply, result.tokens, transport);
   });
 
-  app.post('/v1/token', { schema: { tags: ['login'], body: jsonSchema(TokenBody) } }, async (request, reply) => {
-    const body = request.body as z.infer<typeof TokenBody>;
+  app.post('/v1/token', { schema: tokenSchema }, async (request, reply) => {
+    const { body } = request;
     if (body.grant_type !== 'refresh_token') throw new TesseraError('unsupported_grant_type');
     const cookieToken = request.cookies[auth.names.refresh];
     const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
@@ -84,7 +73,7 @@ export function loginRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
     return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
   });
 
-  app.post('/v1/logout', { schema: { tags: ['login'] }, preHandler: auth.required }, async (request, reply) => {
+  app.post('/v1/logout', { schema: logoutSchema, preHandler: auth.required }, async (request, reply) => {
     const a = authOf(request);
     await t.sessions.revoke(a.session.id, 'logout');
     await t.events.record({ type: 'logout', userId: a.user.id, sessionId: a.session.id, ip: request.clientIp });

@@ -1,28 +1,29 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { WebauthnCredentialRow } from '../../store/types.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
-import { jsonSchema } from '../schema.js';
+import type { ZodApp } from '../schemas/common.js';
+import {
+  loginMfaEmailSchema,
+  loginMfaSchema,
+  loginMfaSmsSchema,
+  loginPasskeyOptionsSchema,
+  loginPasskeySchema,
+  passkeyAddSchema,
+  passkeyListSchema,
+  passkeyOptionsSchema,
+  passkeyRemoveSchema,
+  recoveryCodesSchema,
+  smsRemoveSchema,
+  smsStartSchema,
+  smsVerifySchema,
+  totpRemoveSchema,
+  totpStartSchema,
+  totpVerifySchema,
+  type PasskeyJson,
+} from '../schemas/mfa.js';
 import { loginContext, sendTokens } from './login.js';
 
-const MfaToken = z.string().min(1).max(200);
-const Code = z.string().min(1).max(64);
-/** shaped and verified by @simplewebauthn/server; here only bounded */
-const WebauthnResponse = z.looseObject({ id: z.string().min(1).max(1400), response: z.looseObject({}) });
-const Transport = z.enum(['bearer', 'cookie']);
-
-const MfaBody = z.strictObject({ mfa_token: MfaToken, method: z.enum(['totp', 'recovery_code', 'email_otp', 'sms_otp']), code: Code });
-const MfaEmailBody = z.strictObject({ mfa_token: MfaToken });
-/** the E.164 check (after stripping spaces, dashes, dots, parentheses) is in core/mfa/phone.ts */
-const SmsEnrolBody = z.strictObject({ phone: z.string().min(1).max(32) });
-const PasskeyOptionsBody = z.strictObject({ mfa_token: MfaToken.optional() });
-const PasskeyLoginBody = z.strictObject({ mfa_token: MfaToken.optional(), response: WebauthnResponse, transport: Transport.optional() });
-const TotpVerifyBody = z.strictObject({ code: Code });
-const AddPasskeyBody = z.strictObject({ response: WebauthnResponse, name: z.string().trim().min(1).max(100).optional() });
-const PasskeyParams = z.strictObject({ id: z.string().min(1).max(1400).regex(/^[A-Za-z0-9_-]+$/) });
-
-function passkeyToJson(c: WebauthnCredentialRow): Record<string, unknown> {
+function passkeyToJson(c: WebauthnCredentialRow): PasskeyJson {
   return {
     id: c.id,
     name: c.name,
@@ -33,48 +34,47 @@ function passkeyToJson(c: WebauthnCredentialRow): Record<string, unknown> {
 }
 
 /**
- * The second sign-in step and MFA management (API.md; additions in docs/api-notes.md). Every route is in the tight per-IP `mfa` limit;
+ * The second sign-in step and MFA management (docs/api.md). Every route is in the tight per-IP `mfa` limit;
  * the per-token and per-account attempt budgets live in core/mfa/login.ts.
  */
-export function mfaRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): void {
+export function mfaRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   const limited = { config: { limit: 'mfa' as const } };
-  const body = (schema: z.ZodType, tags = ['login']) => ({ ...limited, schema: { tags, body: jsonSchema(schema) } });
 
   /** The mfa_token keeps the password step's transport; login CSRF and DPoP rules follow it (login.ts). */
   const contextFor = async (request: Parameters<typeof loginContext>[1], mfaToken: string | undefined, fallback: 'bearer' | 'cookie') =>
     loginContext(auth, request, (mfaToken && (await t.mfa.login.transportOf(mfaToken))) || fallback);
 
-  app.post('/v1/login/mfa', body(MfaBody), async (request, reply) => {
-    const b = request.body as z.infer<typeof MfaBody>;
+  app.post('/v1/login/mfa', { ...limited, schema: loginMfaSchema }, async (request, reply) => {
+    const b = request.body;
     const ctx = await contextFor(request, b.mfa_token, 'bearer');
     const r = await t.mfa.login.verifyCode({ mfaToken: b.mfa_token, method: b.method, code: b.code, ctx });
     return sendTokens(t, auth, reply, r.tokens, r.transport);
   });
 
   // An addition to the contract: mails a code for `method: "email_otp"` when that fallback is enabled.
-  app.post('/v1/login/mfa/email', body(MfaEmailBody), async (request, reply) => {
-    const b = request.body as z.infer<typeof MfaEmailBody>;
+  app.post('/v1/login/mfa/email', { ...limited, schema: loginMfaEmailSchema }, async (request, reply) => {
+    const b = request.body;
     const ctx = await contextFor(request, b.mfa_token, 'bearer');
     const r = await t.mfa.login.sendEmailOtp(b.mfa_token, ctx);
     return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', expires_in: r.expiresInSec });
   });
 
   // Texts a code for `method: "sms_otp"` when SMS is enabled and the account has a confirmed phone.
-  app.post('/v1/login/mfa/sms', body(MfaEmailBody), async (request, reply) => {
-    const b = request.body as z.infer<typeof MfaEmailBody>;
+  app.post('/v1/login/mfa/sms', { ...limited, schema: loginMfaSmsSchema }, async (request, reply) => {
+    const b = request.body;
     const ctx = await contextFor(request, b.mfa_token, 'bearer');
     const r = await t.mfa.login.sendSmsOtp(b.mfa_token, ctx);
     return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', expires_in: r.expiresInSec });
   });
 
-  app.post('/v1/login/webauthn/options', body(PasskeyOptionsBody), async (request, reply) => {
-    const b = request.body as z.infer<typeof PasskeyOptionsBody>;
+  app.post('/v1/login/webauthn/options', { ...limited, schema: loginPasskeyOptionsSchema }, async (request, reply) => {
+    const b = request.body;
     const ctx = b.mfa_token === undefined ? auth.context(request) : await contextFor(request, b.mfa_token, 'bearer');
     return reply.header('Cache-Control', 'no-store').send(await t.mfa.login.passkeyOptions(b.mfa_token, ctx));
   });
 
-  app.post('/v1/login/webauthn', body(PasskeyLoginBody), async (request, reply) => {
-    const b = request.body as z.infer<typeof PasskeyLoginBody>;
+  app.post('/v1/login/webauthn', { ...limited, schema: loginPasskeySchema }, async (request, reply) => {
+    const b = request.body;
     if (b.mfa_token !== undefined) {
       const ctx = await contextFor(request, b.mfa_token, 'bearer');
       const r = await t.mfa.login.verifyPasskey({ mfaToken: b.mfa_token, response: b.response, ctx });
@@ -87,39 +87,39 @@ export function mfaRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAu
   });
 
   // Management: signed in, and signed in recently (a stolen session must not add its own factor or drop yours).
-  const manage = (tags = ['mfa']) => ({ ...limited, preHandler: auth.required, schema: { tags } });
+  const manage = { ...limited, preHandler: auth.required };
   const recent = (request: Parameters<typeof authOf>[0]) => {
     const a = authOf(request);
     auth.recent(a);
     return { a, by: { ip: request.clientIp, sessionId: a.session.id } };
   };
 
-  app.post('/v1/mfa/totp', manage(), async (request, reply) => {
+  app.post('/v1/mfa/totp', { ...manage, schema: totpStartSchema }, async (request, reply) => {
     const { a } = recent(request);
     const e = await t.mfa.manage.startTotp(a.user);
     return reply.header('Cache-Control', 'no-store').send({ secret: e.secret, otpauth_uri: e.otpauthUri, qr_svg: e.qrSvg });
   });
 
-  app.post('/v1/mfa/totp/verify', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(TotpVerifyBody) } }, async (request, reply) => {
+  app.post('/v1/mfa/totp/verify', { ...manage, schema: totpVerifySchema }, async (request, reply) => {
     const { a, by } = recent(request);
-    const codes = await t.mfa.manage.confirmTotp(a.user, (request.body as z.infer<typeof TotpVerifyBody>).code, by);
+    const codes = await t.mfa.manage.confirmTotp(a.user, request.body.code, by);
     return reply.header('Cache-Control', 'no-store').send({ recovery_codes: codes });
   });
 
-  app.delete('/v1/mfa/totp', manage(), async (request, reply) => {
+  app.delete('/v1/mfa/totp', { ...manage, schema: totpRemoveSchema }, async (request, reply) => {
     const { a, by } = recent(request);
     await t.mfa.manage.removeTotp(a.user, by);
     return reply.code(204).send();
   });
 
-  app.post('/v1/mfa/webauthn/options', manage(), async (request, reply) => {
+  app.post('/v1/mfa/webauthn/options', { ...manage, schema: passkeyOptionsSchema }, async (request, reply) => {
     const { a } = recent(request);
     return reply.header('Cache-Control', 'no-store').send(await t.mfa.manage.passkeyOptions(a.user));
   });
 
-  app.post('/v1/mfa/webauthn', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(AddPasskeyBody) } }, async (request, reply) => {
+  app.post('/v1/mfa/webauthn', { ...manage, schema: passkeyAddSchema }, async (request, reply) => {
     const { a, by } = recent(request);
-    const b = request.body as z.infer<typeof AddPasskeyBody>;
+    const b = request.body;
     const r = await t.mfa.manage.addPasskey(a.user, b.response, b.name ?? 'Passkey', by);
     return reply
       .code(201)
@@ -127,38 +127,38 @@ export function mfaRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAu
       .send({ ...passkeyToJson(r.credential), ...(r.recoveryCodes ? { recovery_codes: r.recoveryCodes } : {}) });
   });
 
-  app.get('/v1/mfa/webauthn', manage(), async (request) => {
+  app.get('/v1/mfa/webauthn', { ...manage, schema: passkeyListSchema }, async (request) => {
     const { a } = recent(request);
     return (await t.mfa.manage.listPasskeys(a.user)).map(passkeyToJson);
   });
 
-  app.delete('/v1/mfa/webauthn/:id', { ...manage(), schema: { tags: ['mfa'], params: jsonSchema(PasskeyParams) } }, async (request, reply) => {
+  app.delete('/v1/mfa/webauthn/:id', { ...manage, schema: passkeyRemoveSchema }, async (request, reply) => {
     const { a, by } = recent(request);
-    await t.mfa.manage.removePasskey(a.user, (request.params as z.infer<typeof PasskeyParams>).id, by);
+    await t.mfa.manage.removePasskey(a.user, request.params.id, by);
     return reply.code(204).send();
   });
 
-  app.post('/v1/mfa/sms', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(SmsEnrolBody) } }, async (request, reply) => {
+  app.post('/v1/mfa/sms', { ...manage, schema: smsStartSchema }, async (request, reply) => {
     const { a } = recent(request);
-    const r = await t.mfa.manage.startSms(a.user, (request.body as z.infer<typeof SmsEnrolBody>).phone);
+    const r = await t.mfa.manage.startSms(a.user, request.body.phone);
     return reply.code(202).header('Cache-Control', 'no-store').send({ status: 'sent', phone: r.phoneMasked, expires_in: r.expiresInSec });
   });
 
-  app.post('/v1/mfa/sms/verify', { ...manage(), schema: { tags: ['mfa'], body: jsonSchema(TotpVerifyBody) } }, async (request, reply) => {
+  app.post('/v1/mfa/sms/verify', { ...manage, schema: smsVerifySchema }, async (request, reply) => {
     const { a, by } = recent(request);
-    const r = await t.mfa.manage.confirmSms(a.user, (request.body as z.infer<typeof TotpVerifyBody>).code, by);
+    const r = await t.mfa.manage.confirmSms(a.user, request.body.code, by);
     return reply
       .header('Cache-Control', 'no-store')
       .send({ phone: r.phoneMasked, ...(r.recoveryCodes ? { recovery_codes: r.recoveryCodes } : {}) });
   });
 
-  app.delete('/v1/mfa/sms', manage(), async (request, reply) => {
+  app.delete('/v1/mfa/sms', { ...manage, schema: smsRemoveSchema }, async (request, reply) => {
     const { a, by } = recent(request);
     await t.mfa.manage.removeSms(a.user, by);
     return reply.code(204).send();
   });
 
-  app.post('/v1/mfa/recovery-codes', manage(), async (request, reply) => {
+  app.post('/v1/mfa/recovery-codes', { ...manage, schema: recoveryCodesSchema }, async (request, reply) => {
     const { a, by } = recent(request);
     return reply.header('Cache-Control', 'no-store').send({ recovery_codes: await t.mfa.manage.regenerateRecoveryCodes(a.user, by) });
   });

@@ -1,16 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
 import type { ClientRow } from '../../store/types.js';
 import type { TesseraServices } from '../../tessera.js';
-import { jsonSchema } from '../schema.js';
-
-const RevokeBody = z.strictObject({
-  token: z.string().max(8192),
-  token_type_hint: z.string().max(50).optional(),
-  client_id: z.string().max(200).optional(),
-});
-const IntrospectBody = RevokeBody;
+import type { ZodApp } from '../schemas/common.js';
+import { introspectSchema, revokeSchema } from '../schemas/oauth.js';
 
 /** HTTP Basic client authentication (RFC 6749 §2.3.1) against `tessera clients create` credentials. */
 export async function authenticateClient(t: TesseraServices, request: FastifyRequest): Promise<ClientRow> {
@@ -27,18 +20,18 @@ export async function authenticateClient(t: TesseraServices, request: FastifyReq
   return client;
 }
 
-export function oauthRoutes(app: FastifyInstance, t: TesseraServices): void {
+export function oauthRoutes(app: ZodApp, t: TesseraServices): void {
   // RFC 7009: always 200, whether the token was valid, unknown or already revoked (no token oracle).
   // Possession of a token is the authority to revoke it (our refresh tokens belong to public clients).
-  app.post('/oauth/revoke', { schema: { tags: ['oauth'], body: jsonSchema(RevokeBody) } }, async (request, reply) => {
-    const { token } = request.body as z.infer<typeof RevokeBody>;
+  app.post('/oauth/revoke', { schema: revokeSchema }, async (request, reply) => {
+    const { token } = request.body;
     await t.introspection.revoke(token, request.clientIp);
     return reply.code(200).header('Cache-Control', 'no-store').send();
   });
 
-  app.post('/oauth/introspect', { schema: { tags: ['oauth'], body: jsonSchema(IntrospectBody) } }, async (request, reply) => {
+  app.post('/oauth/introspect', { schema: introspectSchema }, async (request, reply) => {
     const client = await authenticateClient(t, request);
-    const { token } = request.body as z.infer<typeof IntrospectBody>;
+    const { token } = request.body;
     void reply.header('Cache-Control', 'no-store');
     return t.introspection.introspect(token, client.id);
   });

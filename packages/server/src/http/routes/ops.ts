@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TesseraServices } from '../../tessera.js';
 import { problemBody } from '../problem.js';
+import type { ZodApp } from '../schemas/common.js';
+import { healthzSchema, metricsSchema, readyzSchema } from '../schemas/ops.js';
 
-export function opsRoutes(app: FastifyInstance, t: TesseraServices): void {
+export function opsRoutes(app: ZodApp, t: TesseraServices): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -14,14 +15,14 @@ export function opsRoutes(app: FastifyInstance, t: TesseraServices): void {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/healthz', { schema: { tags: ['operations'] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['operations'] } }, async (request, reply) => {
+  app.get('/healthz', { schema: healthzSchema }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
     const { ok, checks, failures } = await t.readiness.check();
     for (const { check, err } of failures) request.log.warn({ err, check }, 'readiness check failed');
     if (!ok) return reply.code(503).type('application/problem+json').send(problemBody('service_unavailable', undefined, { checks }));
     return { status: 'ready', checks };
   });
-  app.get('/metrics', { schema: { tags: ['operations'] } }, async (_req, reply) =>
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 }

@@ -1,24 +1,22 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { RevocationItem } from '../../core/revocations.js';
 import type { TesseraServices } from '../../tessera.js';
-import { jsonSchema } from '../schema.js';
+import type { ZodApp } from '../schemas/common.js';
+import { feedSchema, streamSchema } from '../schemas/revocations.js';
 import { authenticateClient } from './oauth.js';
 
-const SinceQuery = z.strictObject({ since: z.string().regex(/^-?\d{1,15}$/).optional() });
 const HEARTBEAT_MS = 5000;
 
 /** The feed resource servers follow (client credentials required): a cursor page, and the same as SSE. */
-export function revocationRoutes(app: FastifyInstance, t: TesseraServices): void {
-  app.get('/v1/revocations', { schema: { tags: ['resource servers'], querystring: jsonSchema(SinceQuery) } }, async (request, reply) => {
+export function revocationRoutes(app: ZodApp, t: TesseraServices): void {
+  app.get('/v1/revocations', { schema: feedSchema }, async (request, reply) => {
     await authenticateClient(t, request);
-    const { since } = request.query as z.infer<typeof SinceQuery>;
+    const { since } = request.query;
     return reply.header('Cache-Control', 'no-store').send(await t.feed.since(since ? Number(since) : 0));
   });
 
-  app.get('/v1/revocations/stream', { schema: { tags: ['resource servers'], querystring: jsonSchema(SinceQuery) } }, async (request, reply) => {
+  app.get('/v1/revocations/stream', { schema: streamSchema }, async (request, reply) => {
     await authenticateClient(t, request);
-    const { since } = request.query as z.infer<typeof SinceQuery>;
+    const { since } = request.query;
     const lastEventId = request.headers['last-event-id'];
     let cursor = Number(typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? lastEventId : (since ?? 0));
 

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { AUTH_WRITE_ERRORS, Email, NoContent, Password, Transport, USER_WRITE, op, type SecurityRequirement } from './common.js';
+
+const sessionId = z.string().describe('the session these tokens belong to');
+export const TokenResponse = z
+  .object({
+    access_token: z.string().describe('RFC 9068 JWT access token'),
+    token_type: z.enum(['Bearer', 'DPoP']).describe('`DPoP` when the request carried a DPoP proof: the tokens are bound to its key'),
+    expires_in: z.number().int().describe('access-token lifetime, seconds'),
+    refresh_token: z.string().describe('opaque, single use: every refresh returns a new one'),
+    session_id: sessionId,
+  })
+  .describe('Signed in (bearer transport)');
+export const CookieSessionResponse = z
+  .object({ expires_in: z.number().int().describe('access-cookie lifetime, seconds'), session_id: sessionId })
+  .describe('Signed in (cookie transport): the tokens are in httpOnly cookies, never in the body');
+export const MfaRequiredResponse = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z.string().describe('single use, 5 minutes; redeem at /v1/login/mfa or /v1/login/webauthn'),
+    methods: z.array(z.string()).describe('second factors this account can use: `totp`, `webauthn`, `recovery_code`, `sms_otp`, `email_otp`'),
+  })
+  .describe('The password was right; a second factor is required');
+/** What every sign-in step answers: tokens in the body, or cookies. */
+export const SignedIn = z.union([TokenResponse, CookieSessionResponse]).describe('Signed in: tokens in the body (bearer) or in cookies (cookie)');
+
+export const RegisterBody = z.strictObject({ email: Email, password: Password });
+export const LoginBody = z.strictObject({ email: Email, password: Password, transport: Transport.optional() });
+export const TokenBody = z.strictObject({
+  grant_type: z.string().max(100).describe('only `refresh_token`'),
+  refresh_token: z.string().max(512).optional().describe('omit in cookie mode: the refresh cookie is used'),
+  transport: Transport.optional(),
+  client_id: z.string().max(200).optional(),
+  scope: z.string().max(1000).optional(),
+});
+
+/** `POST /v1/token` also takes the refresh cookie, which needs the CSRF header with it. */
+const TOKEN_SECURITY: SecurityRequirement[] = [{}, { refreshCookie: [], csrfHeader: [] }];
+const SIGN_IN_ERRORS = ['invalid_dpop_proof', 'session_revoked'] as const;
+
+export const registerSchema = op({
+  summary: 'Create an account',
+  tags: ['accounts'],
+  body: RegisterBody,
+  response: { 201: z.object({ id: z.string(), email: z.string() }).describe('The account was created') },
+  errors: ['weak_password', 'email_taken'],
+});
+
+export const loginSchema = op({
+  summary: 'Sign in with email and password',
+  description:
+    'With a `DPoP` proof header the tokens are bound to its key (`token_type: DPoP`). `transport: cookie` sets the session cookies instead and is held to the Origin check (login CSRF). With a second factor enrolled the answer is `mfa_required`.',
+  tags: ['login'],
+  body: LoginBody,
+  response: { 200: z.union([TokenResponse, MfaRequiredResponse, CookieSessionResponse]).describe('Signed in, or a second factor is required') },
+  errors: ['invalid_credentials', 'password_reset_required', 'csrf_failed', ...SIGN_IN_ERRORS],
+});
+
+export const tokenSchema = op({
+  summary: 'Refresh: exchange a refresh token for a new pair',
+  description:
+    '`grant_type=refresh_token`, as JSON or `application/x-www-form-urlencoded` (RFC 6749). Without `refresh_token` the refresh cookie is used, and then the `X-CSRF-Token` header is required. A refresh token presented twice revokes its session (`refresh_token_reused`), except a same-client replay within the grace window, which gets the same successor.',
+  tags: ['login'],
+  consumes: ['application/json', 'application/x-www-form-urlencoded'],
+  security: TOKEN_SECURITY,
+  body: TokenBody,
+  response: { 200: SignedIn },
+  errors: ['unsupported_grant_type', 'invalid_grant', 'refresh_token_reused', 'csrf_failed', ...SIGN_IN_ERRORS],
+});
+
+export const logoutSchema = op({
+  summary: 'Sign out: revoke this session and clear the cookies',
+  tags: ['login'],
+  security: USER_WRITE,
+  response: { 204: NoContent('Signed out') },
+  errors: AUTH_WRITE_ERRORS,
+});
