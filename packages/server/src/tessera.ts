@@ -23,7 +23,7 @@ import type { Mailer } from './mail/types.js';
 import { openState } from './state/connect.js';
 import type { SharedState } from './state/types.js';
 import { openStore } from './store/connect.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/ports/index.js';
 import { pino, type Logger } from 'pino';
 import { LOG_OPTIONS } from './lib/log.js';
 

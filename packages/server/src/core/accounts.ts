@@ -4,7 +4,7 @@ import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import { checkPasswordPolicy, normalizeEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService } from './sessions.js';
-import type { Store, UserRow } from '../store/types.js';
+import type { Store, UserRow } from '../store/ports/index.js';
 import type { Mailer } from '../mail/types.js';
 import { passwordResetMail } from '../mail/templates.js';
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.js';
-import type { Store, EventRow } from '../store/types.js';
+import type { Store, EventRow } from '../store/ports/index.js';
 
 export type SecurityEventType =
   | 'account_created'

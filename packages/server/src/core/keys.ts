@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import * as jose from 'jose';
-import type { KeyState, SigningKeyRow, Store } from '../store/types.js';
+import type { KeyState, SigningKeyRow, Store } from '../store/ports/index.js';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { SecretBox } from './crypto.js';

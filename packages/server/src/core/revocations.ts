@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.js';
-import type { Store, RevocationRow } from '../store/types.js';
+import type { Store, RevocationRow } from '../store/ports/index.js';
 import type { SharedState } from '../state/types.js';
 
 export const REVOCATION_CHANNEL = 'tessera:revocations';
@@ -36,8 +36,16 @@ export class RevocationFeed {
     private readonly accessTtlSec: number,
   ) {}
 
-  async revokeSessions(sids: string[]): Promise<void> {
-    for (const sid of sids) await this.append({ sid, sub: null });
+  /** until when a revocation made at `at` matters: the access-token lifetime plus the verifiers' leeway */
+  untilFor(at: number): number {
+    return at + (this.accessTtlSec + 60) * 1000;
+  }
+
+  /** publishes feed rows the store already committed with their session change (durable first) */
+  async announceSessions(rows: Array<{ sid: string; cursor: number }>, revokedAt: number, until: number): Promise<void> {
+    for (const { sid, cursor } of rows) {
+      await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem({ cursor, sid, sub: null, revokedAt, until })));
+    }
   }
 
   async revokeSubject(sub: string): Promise<void> {
@@ -46,7 +54,7 @@ export class RevocationFeed {
 
   private async append(target: { sid: string | null; sub: string | null }): Promise<void> {
     const now = this.clock.now();
-    const row = { ...target, revokedAt: now, until: now + (this.accessTtlSec + 60) * 1000 };
+    const row = { ...target, revokedAt: now, until: this.untilFor(now) };
     const cursor = await this.store.appendRevocation(row);
     await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem({ cursor, ...row })));
   }

@@ -3,7 +3,7 @@ import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
 import type { RequestContext, SessionService } from './sessions.js';
-import type { SessionRow, Store, UserRow } from '../store/types.js';
+import type { SessionRow, Store, UserRow } from '../store/ports/index.js';
 import type { Mailer } from '../mail/types.js';
 import { formatPlace, newSignInMail, securityAlertMail } from '../mail/templates.js';
 

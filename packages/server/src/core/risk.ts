@@ -1,4 +1,4 @@
-import type { GeoPoint } from '../store/types.js';
+import type { GeoPoint } from '../store/ports/index.js';
 // One distance formula for the server's risk engine and the SDK's local check.
 import { haversineKm } from '@tessera/sdk';
 

@@ -4,7 +4,7 @@ import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import type { RevocationFeed } from './revocations.js';
 import type { TokenService } from './tokens.js';
-import type { GeoPoint, RefreshTokenRow, SessionRow, Store, UserRow } from '../store/types.js';
+import type { GeoPoint, RefreshTokenRow, SessionRow, Store, UserRow } from '../store/ports/index.js';
 
 /** What the HTTP edge knows about the caller, used for device binding, risk and the audit log. */
 export interface RequestContext {
@@ -189,15 +189,19 @@ export class SessionService {
 
   /** Revoke one session: its refresh family dies at once and its access tokens via the revocation feed. */
   async revoke(sessionId: string, reason: string): Promise<boolean> {
-    const revoked = await this.store.revokeSession(sessionId, reason, this.clock.now());
-    if (revoked) await this.feed.revokeSessions([sessionId]);
-    return revoked;
+    const at = this.clock.now();
+    const until = this.feed.untilFor(at);
+    const cursor = await this.store.revokeSession(sessionId, reason, at, until);
+    if (cursor !== null) await this.feed.announceSessions([{ sid: sessionId, cursor }], at, until);
+    return cursor !== null;
   }
 
   async revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
-    const ids = await this.store.revokeUserSessions(userId, reason, this.clock.now(), exceptSessionId);
-    await this.feed.revokeSessions(ids);
-    return ids;
+    const at = this.clock.now();
+    const until = this.feed.untilFor(at);
+    const rows = await this.store.revokeUserSessions(userId, reason, at, until, exceptSessionId);
+    await this.feed.announceSessions(rows, at, until);
+    return rows.map((r) => r.sid);
   }
 
   /** A session usable for a request at `now`: not revoked, not past absolute or idle expiry. */

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyDpopProof, type AccessTokenClaims } from '@tessera/sdk';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
-import type { SessionRow, UserRow } from '../store/types.js';
+import type { SessionRow, UserRow } from '../store/ports/index.js';
 import type { Tessera } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 

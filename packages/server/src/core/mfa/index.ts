@@ -4,7 +4,7 @@ import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
 import type { Mailer } from '../../mail/types.js';
 import type { SharedState } from '../../state/types.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../store/ports/index.js';
 import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';

@@ -10,7 +10,7 @@ import type { IssuedTokens, RequestContext } from '../sessions.js';
 import type { Mailer } from '../../mail/types.js';
 import { emailOtpMail } from '../../mail/templates.js';
 import type { SharedState } from '../../state/types.js';
-import type { MfaChallengeRow, Store, UserRow } from '../../store/types.js';
+import type { MfaChallengeRow, Store, UserRow } from '../../store/ports/index.js';
 import { newNumericCode } from './codes.js';
 import { checkOtp, otpChallenge, OTP_TTL_MS, type OtpDelivery, type OtpMethod } from './otp.js';
 import type { PhoneService } from './phone.js';

@@ -1,7 +1,7 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
-import type { UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import type { MfaOptions } from './login.js';
 import type { PhoneService } from './phone.js';
 import type { RecoveryCodeService } from './recovery.js';

@@ -4,7 +4,7 @@ import { safeEqual, sha256, type SecretBox } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import { limitOrThrow } from '../limits.js';
 import type { SharedState } from '../../state/types.js';
-import type { Store, UserRow } from '../../store/types.js';
+import type { Store, UserRow } from '../../store/ports/index.js';
 import { isNumericCode, newNumericCode } from './codes.js';
 import { OTP_TTL_MS, type OtpDelivery } from './otp.js';
 import type { SmsSender } from './sms.js';

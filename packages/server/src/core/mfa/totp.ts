@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { SharedState } from '../../state/types.js';
-import type { Store, UserRow } from '../../store/types.js';
+import type { Store, UserRow } from '../../store/ports/index.js';
 import { isNumericCode } from './codes.js';
 
 export const TOTP_PERIOD_SEC = 30;

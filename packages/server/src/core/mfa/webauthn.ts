@@ -12,7 +12,7 @@ import {
 import type { Clock } from '../../lib/clock.js';
 import { sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
-import type { MfaChallengeRow, Store, UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { MfaChallengeRow, Store, UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 
 export const CEREMONY_TTL_MS = 5 * 60_000;
 

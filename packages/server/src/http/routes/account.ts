@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import { eventToJson } from '../../core/events.js';
-import type { SessionRow } from '../../store/types.js';
+import type { SessionRow } from '../../store/ports/index.js';
 import type { Tessera } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies } from '../cookies.js';

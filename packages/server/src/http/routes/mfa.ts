@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { WebauthnCredentialRow } from '../../store/types.js';
+import type { WebauthnCredentialRow } from '../../store/ports/index.js';
 import type { Tessera } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { jsonSchema } from '../schema.js';

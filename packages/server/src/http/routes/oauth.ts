@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseOpaqueToken, safeEqual, sha256 } from '../../core/crypto.js';
 import { TesseraError } from '../../core/errors.js';
-import type { ClientRow } from '../../store/types.js';
+import type { ClientRow } from '../../store/ports/index.js';
 import type { Tessera } from '../../tessera.js';
 import { jsonSchema } from '../schema.js';
 
