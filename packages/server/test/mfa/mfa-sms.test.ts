@@ -7,8 +7,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { MFA_TOKEN_MAX_ATTEMPTS, SMS_OTP_SENDS_PER_TOKEN } from '../../src/core/mfa/login.js';
 import { SMS_ENROL_MAX_ATTEMPTS, SMS_SENDS_PER_ACCOUNT_PER_HOUR, SMS_SENDS_PER_NUMBER_PER_DAY } from '../../src/core/mfa/phone.js';
 import type { SqlStore } from '../../src/store/connect.js';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type DbKind, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
@@ -87,8 +86,8 @@ class Harness {
 
 const wrong = (code: string, i = 0) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`SMS second factor over HTTP (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`SMS second factor over HTTP (${db})`, () => {
     const h = new Harness();
     beforeAll(() => h.start(db));
     afterAll(async () => h.s?.close());

@@ -11,7 +11,8 @@ import { loadKeyEncryptionKey } from '../../src/core/kek.js';
 import { HS256_MARKER, hs256Kid, KeyManager, type KeyManagerOptions } from '../../src/core/keys.js';
 import { openSqlStore } from '../../src/store/connect.js';
 import type { SqlStore } from '../../src/store/connect.js';
-import { hasPostgres, PG_URL } from '../support/services.js';
+import { hasMysql, hasPostgres, MYSQL_URL, PG_URL } from '../support/services.js';
+import { dropMysqlDatabases, freshMysqlDatabase } from '../support/store-fixtures.js';
 
 const box = new SecretBox(randomBytes(32));
 const HS_SECRET = 'an-hs256-secret-of-at-least-32-bytes!';
@@ -48,6 +49,17 @@ const backends: Backend[] = [
           await sql`drop schema if exists ${sql.id(pgSchema)} cascade`.execute(s.db);
           await s.close();
         },
+      };
+    },
+  },
+  {
+    name: 'MariaDB',
+    skip: !hasMysql,
+    async create() {
+      const database = freshMysqlDatabase();
+      return {
+        open: async () => openSqlStore(`${MYSQL_URL}/${database}`),
+        drop: () => dropMysqlDatabases([database]),
       };
     },
   },
