@@ -54,7 +54,13 @@ function identity(t: SchemaTypes): Migration {
         .addColumn('successor_sealed', 'text')
         .execute();
       await db.schema.createIndex('refresh_tokens_session_id').on('refresh_tokens').column('session_id').execute();
+    },
+  };
+}
 
+function keysAndClients(t: SchemaTypes): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
       await t
         .createTable(db, 'signing_keys')
         .addColumn('kid', t.key, (c) => c.primaryKey())
@@ -167,7 +173,7 @@ function factors(t: SchemaTypes): Migration {
 function initial(t: SchemaTypes): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      for (const part of [identity(t), logs(t), factors(t)]) await part.up(db);
+      for (const part of [identity(t), keysAndClients(t), logs(t), factors(t)]) await part.up(db);
     },
   };
 }

@@ -1,4 +1,5 @@
 /** The store contract on MariaDB (a database per open, dropped after), plus what only MySQL/MariaDB has. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openSqlStore, openStore } from '../../src/store/connect.js';
@@ -47,6 +48,29 @@ describe.skipIf(!hasMysql)('MariaDB specifics', () => {
       );
       expect(s.isUnavailable(down)).toBe(true);
       expect(s.isUnavailable(new Error('syntax error'))).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  // A server restart (or KILL) drops every connection, including one a request holds: that must fail the
+  // request's query and leave the process and the pool working.
+  it('a connection killed while checked out fails that query, not the process; the pool recovers', async () => {
+    const database = freshMysqlDatabase();
+    databases.push(database);
+    const s = await openSqlStore(`${MYSQL_URL}/${database}`);
+    try {
+      const failed = await s.db.connection().execute(async (conn) => {
+        const id = (await sql<{ id: number }>`select connection_id() as id`.execute(conn)).rows[0].id;
+        await sql`kill ${sql.raw(String(Number(id)))}`.execute(s.db);
+        await sleep(300); // the close arrives while the connection is checked out and idle
+        return sql`select 1`.execute(conn).then(
+          () => new Error('the killed connection still answered'),
+          (err: unknown) => err,
+        );
+      });
+      expect(s.isUnavailable(failed)).toBe(true);
+      await expect(s.ping()).resolves.toBeUndefined();
     } finally {
       await s.close();
     }

@@ -1,4 +1,5 @@
 /** The store contract on PostgreSQL (a schema per open, dropped after), plus what only PostgreSQL has. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -43,6 +44,44 @@ describe.skipIf(!hasPostgres)('PostgreSQL specifics', () => {
       const r = await sql<{ v: unknown }>`select 9007199254740991::int8 as v`.execute(s.db);
       expect(r.rows[0].v).toBe(Number.MAX_SAFE_INTEGER);
       expect(pg.types.getTypeParser(pg.types.builtins.INT8, 'text')('5')).toBe('5');
+    } finally {
+      await s.close();
+    }
+  });
+
+  // A restart (or pg_terminate_backend) sends 57P01 to every connection, including one a request holds:
+  // without an error listener on it, that event would crash the whole process.
+  it('a backend terminated under a checked-out connection (57P01) fails that query, not the process; the pool recovers', async () => {
+    const schema = freshPgSchema();
+    schemas.push(schema);
+    const s = await openSqlStore(PG_URL, { pgSchema: schema });
+    try {
+      const failed = await s.db.connection().execute(async (conn) => {
+        const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn)).rows[0].pid;
+        await sql`select pg_terminate_backend(${pid})`.execute(s.db);
+        await sleep(300); // the termination arrives while the connection is checked out and idle
+        return sql`select 1`.execute(conn).then(
+          () => new Error('the terminated connection still answered'),
+          (err: unknown) => err,
+        );
+      });
+      expect(s.isUnavailable(failed)).toBe(true);
+      await expect(s.ping()).resolves.toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reports a refused connection as unavailable (the edge answers 503), and nothing else', async () => {
+    const s = await openStore('postgres://postgres@127.0.0.1:1/test');
+    try {
+      const down = await s.ping().then(
+        () => new Error('connected to port 1'),
+        (err: unknown) => err,
+      );
+      expect(s.isUnavailable(down)).toBe(true);
+      expect(s.isUnavailable(new Error('syntax error'))).toBe(false);
+      expect(s.isUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
     } finally {
       await s.close();
     }

@@ -107,8 +107,8 @@ export async function openMysql(rawUrl: string, opts: OpenStoreOptions): Promise
   if (!DATABASE_NAME.test(database)) throw new Error(`invalid MySQL database name "${database}": letters, digits and _ only`);
   await ensureDatabase(url, database);
   const pool = createPool({ ...connectionOptions(url), database, connectionLimit: opts.pgPoolMax ?? 10 });
-  // A pooled connection whose server goes away emits 'error' on itself; without a listener that crashes
-  // the process. The pending query still rejects, and the pool replaces the connection.
+  // A pooled connection whose server goes away emits 'error' on itself: never let that escape as an
+  // uncaught event. The pending query still rejects, and the pool replaces the connection.
   pool.on('connection', (conn) => conn.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log: opts.log, plugins: [new CamelCasePlugin()] });
   return { db, dialect: mysqlDialect };

@@ -89,11 +89,14 @@ export function revocationFeed(ctx: ContractContext): void {
   });
 }
 
+/** bursts of concurrent writers while the reader polls */
+const ROUNDS = 5;
+
 export function feedOrder(ctx: ContractContext): void {
   describe('revocation feed order', () => {
     // A reader that moves its `since` past a cursor whose smaller neighbour has not committed yet would
     // never learn of that revocation: appends must commit in cursor order, on every dialect.
-    it('race: a reader polling during 40 concurrent appends and revocations never skips a cursor', async () => {
+    it('race: a reader polling during bursts of 40 concurrent appends and revocations never skips a cursor', async () => {
       const start = await ctx.store.latestRevocationCursor();
       const seen: number[] = [];
       let done = false;
@@ -107,15 +110,20 @@ export function feedOrder(ctx: ContractContext): void {
           if (finished && page.length === 0) return;
         }
       })();
-      const sessions = await Promise.all(Array.from({ length: N }, () => ctx.newSession()));
-      const writes = await Promise.all([
-        ...Array.from({ length: N }, (_, i) => ctx.store.appendRevocation({ sid: null, sub: `u${i}`, revokedAt: T0, until: T0 + HOUR })),
-        ...sessions.map((s) => ctx.store.revokeSession(s.sessionId, 'logout', T0, T0 + HOUR)),
-      ]);
+      const writes: Array<number | null> = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const sessions = await Promise.all(Array.from({ length: N }, () => ctx.newSession()));
+        writes.push(
+          ...(await Promise.all([
+            ...Array.from({ length: N }, (_, i) => ctx.store.appendRevocation({ sid: null, sub: `u${i}`, revokedAt: T0, until: T0 + HOUR })),
+            ...sessions.map((s) => ctx.store.revokeSession(s.sessionId, 'logout', T0, T0 + HOUR)),
+          ])),
+        );
+      }
       done = true;
       await reader;
       const cursors = writes.filter((c): c is number => c !== null).sort((a, b) => a - b);
-      expect(cursors).toHaveLength(2 * N);
+      expect(cursors).toHaveLength(2 * N * ROUNDS);
       expect(seen.filter((c) => cursors.includes(c))).toEqual(cursors);
     });
   });
