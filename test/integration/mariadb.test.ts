@@ -49,6 +49,8 @@ describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, t
       TESSERA_ISSUER: `http://localhost:${portA}`,
       TESSERA_RATE_LIMIT_PER_SECOND: '10000',
     };
+    // `tessera migrate` first, as a deployment does (DDL on MariaDB is slow on a loaded machine)
+    expect((await runCli(['migrate'], env)).code).toBe(0);
     a = await spawnServer(env, portA);
     b = await spawnServer(env);
     const client = await runCli(['clients', 'create', '--name', 'notes', '--json'], env);
@@ -65,7 +67,7 @@ describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, t
     await waitFor('the notes API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 30_000, 100).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${apiLog}`);
     });
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     api?.kill('SIGTERM');

@@ -5,8 +5,6 @@
  */
 import { redactUrl } from './dialects/dialect.js';
 import type { OpenStoreOptions, OpenedDatabase } from './dialects/dialect.js';
-import { openMysql } from './dialects/mysql.js';
-import { openPostgres } from './dialects/postgres.js';
 import { openSqlite } from './dialects/sqlite.js';
 import type { Store } from './ports/index.js';
 import { sqlStore } from './sql/store.js';
@@ -25,9 +23,10 @@ export async function openSqlStore(url: string, opts: OpenStoreOptions = {}): Pr
   return sqlStore(db, dialect);
 }
 
+// the networked drivers load only when their URL is used: every CLI command starts faster without them
 async function openDatabase(url: string, opts: OpenStoreOptions): Promise<OpenedDatabase> {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts);
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, opts);
-  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return openMysql(url, opts);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return (await import('./dialects/postgres.js')).openPostgres(url, opts);
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return (await import('./dialects/mysql.js')).openMysql(url, opts);
   throw new Error(`unsupported database URL "${redactUrl(url)}": expected sqlite:PATH, sqlite::memory:, postgres://… or mysql://…`);
 }
