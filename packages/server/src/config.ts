@@ -16,7 +16,7 @@ export const configSchema = z.object({
   TESSERA_ISSUER: z.url().optional().describe('`iss` of every token; also the audience default (default http://localhost:$PORT)'),
   TESSERA_AUDIENCE: z.string().min(1).optional().describe('`aud` of access tokens (default: the issuer)'),
   TESSERA_DATA_DIR: z.string().min(1).default('./data').describe('folder for the SQLite file, the generated key-encryption key and the mail outbox'),
-  TESSERA_DATABASE_URL: z.string().min(1).optional().describe('`sqlite:PATH`, `sqlite::memory:` or `postgres://…` (`?schema=NAME` picks a schema) (default sqlite:$TESSERA_DATA_DIR/tessera.db)'),
+  TESSERA_DATABASE_URL: z.string().min(1).optional().describe('`sqlite:PATH`, `sqlite::memory:`, `postgres://…` (`?schema=NAME` picks a schema) or `mysql://…` / `mariadb://…` (the path names the database, created if missing) (default sqlite:$TESSERA_DATA_DIR/tessera.db)'),
   TESSERA_REDIS_URL: z.string().regex(/^rediss?:\/\//).optional().describe('`redis://…`: shared rate limits, revocations, replay caches (default: in-process)'),
   TESSERA_ACCESS_TTL: int(30, 86_400).default(300).describe('access-token lifetime, seconds'),
   TESSERA_REFRESH_TTL: int(60, 31_536_000).default(1_209_600).describe('absolute session / refresh lifetime, seconds'),

@@ -48,7 +48,7 @@ export interface TesseraOverrides {
 export async function createTessera(config: Config, overrides: TesseraOverrides = {}): Promise<Tessera> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? pino({ level: config.TESSERA_LOG_LEVEL, ...LOG_OPTIONS });
-  const store = await openStore(config.databaseUrl, overrides.pgSchema ? { pgSchema: overrides.pgSchema } : {});
+  const store = await openStore(config.databaseUrl, { ...(overrides.pgSchema ? { pgSchema: overrides.pgSchema } : {}), warn: (message) => log.warn(message) });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     await store.migrate();

@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === '' && !flags.has('help') ? 2 : 0;
     }
     const config = loadConfig({ ...process.env, ...env });
-    await mkdir(config.TESSERA_DATA_DIR, { recursive: true });
+    // the data folder holds the database, the key-encryption key and the outboxes: owner only
+    await mkdir(config.TESSERA_DATA_DIR, { recursive: true, mode: 0o700 });
     switch (cmd) {
       case 'serve':
         return await serve(config);

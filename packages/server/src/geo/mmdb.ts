@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import maxmind, { type Reader, type Response } from 'maxmind';
 import { parseIp } from '../lib/client-ip.js';
-import type { GeoPoint } from '../store/types.js';
+import type { GeoPoint } from '../store/ports/index.js';
 
 /** Required by the bundled database's licence (CC BY 4.0): show it where locations are displayed. */
 export const GEO_ATTRIBUTION = 'IP geolocation by DB-IP.com, CC BY 4.0';

@@ -15,7 +15,7 @@ import {
 } from '@tessera/sdk/edge';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
-import type { SessionRow, UserRow } from '../store/types.js';
+import type { SessionRow, UserRow } from '../store/ports/index.js';
 import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 import { challengeFor, credentialsChallenge } from './problem.js';

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres } from '../support/services.js';
-import { startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -22,8 +21,8 @@ function parseSetCookie(h: Headers): Cookie[] {
   });
 }
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`cookie transport (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`cookie transport (${db})`, () => {
     let s: TestServer;
     const jar = new Map<string, string>();
     const cookieHeader = (names: string[]) => names.filter((n) => jar.has(n)).map((n) => `${n}=${encodeURIComponent(jar.get(n)!)}`).join('; ');

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`token lifecycle over HTTP (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`token lifecycle over HTTP (${db})`, () => {
     let s: TestServer;
     beforeAll(async () => {
       s = await startServer({ db, env: { TESSERA_REFRESH_GRACE: '10' } });

@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { MFA_TOKEN_MAX_ATTEMPTS, SMS_OTP_SENDS_PER_TOKEN } from '../../src/core/mfa/login.js';
 import { SMS_ENROL_MAX_ATTEMPTS, SMS_SENDS_PER_ACCOUNT_PER_HOUR, SMS_SENDS_PER_NUMBER_PER_DAY } from '../../src/core/mfa/phone.js';
-import type { KyselyStore } from '../../src/store/kysely-store.js';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import type { SqlStore } from '../../src/store/connect.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type DbKind, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
@@ -87,8 +86,8 @@ class Harness {
 
 const wrong = (code: string, i = 0) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`SMS second factor over HTTP (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`SMS second factor over HTTP (${db})`, () => {
     const h = new Harness();
     beforeAll(() => h.start(db));
     afterAll(async () => h.s?.close());
@@ -149,7 +148,7 @@ for (const db of ['sqlite', 'postgres'] as DbKind[]) {
       const at = await h.signUp('sealed@example.com');
       await h.enrolPhone(at, '+33612345678');
       const id = await h.userId(at);
-      const raw = await sql<Record<string, unknown>>`select * from mfa_sms where user_id = ${id}`.execute((h.s.t.store as KyselyStore).db);
+      const raw = await sql<Record<string, unknown>>`select * from mfa_sms where user_id = ${id}`.execute((h.s.t.store as SqlStore).db.withoutPlugins());
       expect(raw.rows).toHaveLength(1);
       const dump = JSON.stringify(raw.rows[0]);
       expect(dump).not.toContain('612345678');

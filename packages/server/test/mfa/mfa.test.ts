@@ -1,8 +1,7 @@
 import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP = 30_000;
@@ -41,8 +40,8 @@ async function passwordStep(c: Ctx, email: string, headers: Record<string, strin
 
 const mfa = (c: Ctx, mfaToken: string, method: string, code: string) => http(c.s.url, 'POST', '/v1/login/mfa', { json: { mfa_token: mfaToken, method, code } });
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`TOTP sign-in over HTTP (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`TOTP sign-in over HTTP (${db})`, () => {
     const c = { clock: new FakeClock() } as Ctx;
     beforeAll(async () => {
       c.s = await startServer({ db, clock: c.clock });

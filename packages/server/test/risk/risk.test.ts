@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { haversineKm } from '@tessera/sdk';
 import { assessRisk, userAgentFamily, type RiskObservation, type RiskRule } from '../../src/core/risk.js';
-import type { GeoPoint } from '../../src/store/types.js';
+import type { GeoPoint } from '../../src/store/ports/index.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MIN = 60_000;

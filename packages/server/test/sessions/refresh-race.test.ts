@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -10,8 +9,8 @@ async function countSuccessors(s: TestServer, sessionId: string): Promise<{ tota
   return { total: rows.length, unused: rows.filter((r) => r.usedAt === null).length };
 }
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`concurrent refreshes of one token (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`concurrent refreshes of one token (${db})`, () => {
     let s: TestServer | undefined;
     afterEach(async () => {
       await s?.close();

@@ -1,4 +1,4 @@
-/** Start a real Tessera on a real port, on SQLite (temp dir) or PostgreSQL (a fresh schema). */
+/** Start a real Tessera on a real port, on SQLite (temp dir), PostgreSQL (a fresh schema) or MariaDB (a fresh database). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import type { Clock } from '../../src/lib/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Mailer } from '../../src/mail/types.js';
 import { createTessera, type Tessera } from '../../src/tessera.js';
-import { PG_URL } from './services.js';
+import { MYSQL_URL, PG_URL, hasMysql, hasPostgres } from './services.js';
+import { dropMysqlDatabases } from './store-fixtures.js';
 
 export interface TestServer {
   url: string;
@@ -32,17 +33,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export type DbKind = 'sqlite' | 'postgres';
+export type DbKind = 'sqlite' | 'postgres' | 'mysql';
 
-export async function startServer(opts: { db?: DbKind; env?: Record<string, string>; clock?: Clock; mailer?: Mailer; dataDir?: string; pgSchema?: string; log?: Logger; logger?: boolean } = {}): Promise<TestServer> {
+/** every backend a per-database suite runs on */
+export const DB_KINDS: DbKind[] = ['sqlite', 'postgres', 'mysql'];
+
+/** true when the suite for this backend must skip (its server is unreachable and not required) */
+export const dbUnavailable = (db: DbKind): boolean => (db === 'postgres' && !hasPostgres) || (db === 'mysql' && !hasMysql);
+
+function databaseUrl(db: DbKind, dataDir: string, pgSchema: string | undefined, mysqlDatabase: string | undefined): string {
+  if (db === 'postgres') return `${PG_URL}?schema=${pgSchema}`;
+  if (db === 'mysql') return `${MYSQL_URL}/${mysqlDatabase}`;
+  return `sqlite:${dataDir}/tessera.db`;
+}
+
+export async function startServer(opts: { db?: DbKind; env?: Record<string, string>; clock?: Clock; mailer?: Mailer; dataDir?: string; pgSchema?: string; mysqlDatabase?: string; log?: Logger; logger?: boolean } = {}): Promise<TestServer> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tessera-test-')));
   const db = opts.db ?? 'sqlite';
   const pgSchema = db === 'postgres' ? (opts.pgSchema ?? `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`) : undefined;
+  const mysqlDatabase = db === 'mysql' ? (opts.mysqlDatabase ?? `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`) : undefined;
   const config = loadConfig({
     PORT: String(port),
     TESSERA_DATA_DIR: dataDir,
-    TESSERA_DATABASE_URL: db === 'postgres' ? `${PG_URL}?schema=${pgSchema}` : `sqlite:${dataDir}/tessera.db`,
+    TESSERA_DATABASE_URL: databaseUrl(db, dataDir, pgSchema, mysqlDatabase),
     TESSERA_LOG_LEVEL: 'silent',
     // Fast hashing parameters keep the suite quick; production floors are enforced by the config schema.
     TESSERA_ARGON2_MEMORY_KIB: '19456',
@@ -67,6 +81,7 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
       await app.close();
       await t.close();
       if (pgSchema && !opts.pgSchema) await dropSchema(pgSchema);
+      if (mysqlDatabase && !opts.mysqlDatabase) await dropMysqlDatabases([mysqlDatabase]);
       if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };

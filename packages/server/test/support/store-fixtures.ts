@@ -1,13 +1,15 @@
-/** Row factories and backends for the store conformance suite (test/store.test.ts). */
+/** Row factories and backends for the store contract suite (test/store/contract.ts). */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { openKyselyStore } from '../../src/store/connect.js';
-import type { KyselyStore } from '../../src/store/kysely-store.js';
-import type { MfaChallengeRow, PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../src/store/types.js';
-import { PG_URL, hasPostgres } from './services.js';
+import { createConnection } from 'mysql2/promise';
+import { openSqlStore } from '../../src/store/connect.js';
+import type { SqlStore } from '../../src/store/connect.js';
+import type { MfaChallengeRow, PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../src/store/ports/index.js';
+import type { OpenedContractStore } from '../store/contract.js';
+import { MYSQL_URL, PG_URL, hasMysql, hasPostgres } from './services.js';
 
 export const T0 = Date.UTC(2026, 0, 1);
 export const HOUR = 3_600_000;
@@ -77,11 +79,25 @@ export function challenge(userId: string | null, over: Partial<MfaChallengeRow> 
 
 export interface Backend {
   name: string;
-  skip: boolean;
-  /** a fresh, unmigrated store on its own database (file, memory or PostgreSQL schema) */
-  open(): Promise<KyselyStore>;
-  /** removes what open() created (temp folder, PostgreSQL schemas) */
-  cleanup(): Promise<void>;
+  /** why the suite is skipped (the database is unreachable), or false */
+  skip: string | false;
+  /** a fresh, unmigrated store on its own database (file, memory, PostgreSQL schema, MariaDB database) */
+  open: () => Promise<OpenedContractStore>;
+  /** removes what open() created (temp folders, schemas, databases) */
+  cleanup: () => Promise<void>;
+}
+
+/** the inspection hook every Kysely-backed store answers alike */
+function inspected(store: SqlStore): OpenedContractStore {
+  return {
+    store,
+    inspect: {
+      async migrations() {
+        const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(store.db);
+        return Number(r.rows[0]?.n ?? 0);
+      },
+    },
+  };
 }
 
 export function sqliteFileBackend(): Backend {
@@ -92,7 +108,7 @@ export function sqliteFileBackend(): Backend {
     async open() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-store-'));
       dirs.push(dir);
-      return openKyselyStore(`sqlite:${dir}/nested/folder/tessera.db`);
+      return inspected(await openSqlStore(`sqlite:${dir}/nested/folder/tessera.db`));
     },
     async cleanup() {
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -101,7 +117,7 @@ export function sqliteFileBackend(): Backend {
 }
 
 export function sqliteMemoryBackend(): Backend {
-  return { name: 'sqlite (:memory:)', skip: false, open: () => openKyselyStore('sqlite::memory:'), cleanup: async () => undefined };
+  return { name: 'sqlite (:memory:)', skip: false, open: async () => inspected(await openSqlStore('sqlite::memory:')), cleanup: async () => undefined };
 }
 
 /** a unique schema per open(), all dropped by cleanup() */
@@ -109,14 +125,31 @@ export function postgresBackend(): Backend {
   const schemas: string[] = [];
   return {
     name: 'postgres',
-    skip: !hasPostgres,
+    skip: hasPostgres ? false : `PostgreSQL at ${PG_URL} unreachable`,
     async open() {
       const schema = freshPgSchema();
       schemas.push(schema);
-      return openKyselyStore(PG_URL, { pgSchema: schema });
+      return inspected(await openSqlStore(PG_URL, { pgSchema: schema }));
     },
     async cleanup() {
       await dropPgSchemas(schemas);
+    },
+  };
+}
+
+/** a unique database per open(), all dropped by cleanup() */
+export function mariadbBackend(): Backend {
+  const databases: string[] = [];
+  return {
+    name: 'mariadb',
+    skip: hasMysql ? false : `MariaDB at ${MYSQL_URL} unreachable`,
+    async open() {
+      const database = freshMysqlDatabase();
+      databases.push(database);
+      return inspected(await openSqlStore(`${MYSQL_URL}/${database}`));
+    },
+    async cleanup() {
+      await dropMysqlDatabases(databases);
     },
   };
 }
@@ -127,10 +160,25 @@ export function freshPgSchema(): string {
 
 export async function dropPgSchemas(schemas: string[]): Promise<void> {
   if (schemas.length === 0) return;
-  const admin = await openKyselyStore(PG_URL);
+  const admin = await openSqlStore(PG_URL);
   try {
     for (const s of schemas) await sql`drop schema if exists ${sql.id(s)} cascade`.execute(admin.db);
   } finally {
     await admin.close();
+  }
+}
+
+export function freshMysqlDatabase(): string {
+  return `t_store_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}
+
+export async function dropMysqlDatabases(databases: string[]): Promise<void> {
+  if (databases.length === 0) return;
+  const u = new URL(MYSQL_URL);
+  const conn = await createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password) });
+  try {
+    for (const d of databases) await conn.query(`drop database if exists \`${d}\``);
+  } finally {
+    await conn.end();
   }
 }

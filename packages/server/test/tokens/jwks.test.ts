@@ -3,15 +3,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasPostgres } from '../support/services.js';
-import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../bin/tessera.mjs');
 const PASSWORD = 'correct horse battery staple';
 
-for (const db of ['sqlite', 'postgres'] as DbKind[]) {
-  describe.skipIf(db === 'postgres' && !hasPostgres)(`JWKS and key rotation over HTTP (${db})`, () => {
+for (const db of DB_KINDS) {
+  describe.skipIf(dbUnavailable(db))(`JWKS and key rotation over HTTP (${db})`, () => {
     let s: TestServer;
     beforeAll(async () => {
       s = await startServer({ db, env: { TESSERA_KEY_RELOAD_INTERVAL: '1' } });

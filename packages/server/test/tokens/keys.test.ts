@@ -9,9 +9,10 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/core/crypto.js';
 import { loadKeyEncryptionKey } from '../../src/core/kek.js';
 import { HS256_MARKER, hs256Kid, KeyManager, type KeyManagerOptions } from '../../src/core/keys.js';
-import { openKyselyStore } from '../../src/store/connect.js';
-import type { KyselyStore } from '../../src/store/kysely-store.js';
-import { hasPostgres, PG_URL } from '../support/services.js';
+import { openSqlStore } from '../../src/store/connect.js';
+import type { SqlStore } from '../../src/store/connect.js';
+import { hasMysql, hasPostgres, MYSQL_URL, PG_URL } from '../support/services.js';
+import { dropMysqlDatabases, freshMysqlDatabase } from '../support/store-fixtures.js';
 
 const box = new SecretBox(randomBytes(32));
 const HS_SECRET = 'an-hs256-secret-of-at-least-32-bytes!';
@@ -20,7 +21,7 @@ const HS_SECRET = 'an-hs256-secret-of-at-least-32-bytes!';
 interface Backend {
   name: string;
   skip: boolean;
-  create(): Promise<{ open(): Promise<KyselyStore>; drop(): Promise<void> }>;
+  create(): Promise<{ open(): Promise<SqlStore>; drop(): Promise<void> }>;
 }
 
 const backends: Backend[] = [
@@ -31,7 +32,7 @@ const backends: Backend[] = [
       const dir = await mkdtemp(path.join(tmpdir(), 'tessera-keys-'));
       const url = `sqlite:${dir}/tessera.db`;
       return {
-        open: async () => openKyselyStore(url),
+        open: async () => openSqlStore(url),
         drop: () => rm(dir, { recursive: true, force: true }),
       };
     },
@@ -42,12 +43,23 @@ const backends: Backend[] = [
     async create() {
       const pgSchema = `keys_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
       return {
-        open: async () => openKyselyStore(PG_URL, { pgSchema }),
+        open: async () => openSqlStore(PG_URL, { pgSchema }),
         async drop() {
-          const s = await openKyselyStore(PG_URL);
+          const s = await openSqlStore(PG_URL);
           await sql`drop schema if exists ${sql.id(pgSchema)} cascade`.execute(s.db);
           await s.close();
         },
+      };
+    },
+  },
+  {
+    name: 'MariaDB',
+    skip: !hasMysql,
+    async create() {
+      const database = freshMysqlDatabase();
+      return {
+        open: async () => openSqlStore(`${MYSQL_URL}/${database}`),
+        drop: () => dropMysqlDatabases([database]),
       };
     },
   },
@@ -63,16 +75,16 @@ const verify = (km: KeyManager, token: string) => jose.jwtVerify(token, km.getVe
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`KeyManager on ${backend.name}`, () => {
     let db: Awaited<ReturnType<Backend['create']>>;
-    const opened: KyselyStore[] = [];
+    const opened: SqlStore[] = [];
     const managers: KeyManager[] = [];
 
-    async function openMigrated(): Promise<KyselyStore> {
+    async function openMigrated(): Promise<SqlStore> {
       const s = await db.open();
       opened.push(s);
       await s.migrate();
       return s;
     }
-    async function manager(store: KyselyStore, opts: Partial<KeyManagerOptions> = {}): Promise<KeyManager> {
+    async function manager(store: SqlStore, opts: Partial<KeyManagerOptions> = {}): Promise<KeyManager> {
       const km = new KeyManager(store, box, { alg: 'EdDSA', clock: new FakeClock(), ...opts });
       managers.push(km);
       await km.init();
@@ -117,20 +129,20 @@ for (const backend of backends) {
     it('private keys are sealed at rest: the raw rows hold no "d"', async () => {
       const store = await openMigrated();
       await manager(store);
-      const rows = await store.db.selectFrom('signing_keys').selectAll().execute();
+      const rows = await store.db.selectFrom('signingKeys').selectAll().execute();
       expect(rows).toHaveLength(2);
       for (const r of rows) {
         expect(JSON.stringify(r)).not.toContain('"d"');
-        expect(r.private_sealed).toMatch(/^v1\./);
-        expect(JSON.parse(r.public_jwk)).not.toHaveProperty('d');
+        expect(r.privateSealed).toMatch(/^v1\./);
+        expect(JSON.parse(r.publicJwk)).not.toHaveProperty('d');
       }
     });
 
     it('a sealed private key moved to another row is refused (the kid is its AAD)', async () => {
       const store = await openMigrated();
       await manager(store);
-      const [a, b] = await store.db.selectFrom('signing_keys').selectAll().execute();
-      await store.db.updateTable('signing_keys').set({ private_sealed: a.private_sealed }).where('kid', '=', b.kid).execute();
+      const [a, b] = await store.db.selectFrom('signingKeys').selectAll().execute();
+      await store.db.updateTable('signingKeys').set({ privateSealed: a.privateSealed }).where('kid', '=', b.kid).execute();
       await expect(new KeyManager(store, box, { alg: 'EdDSA' }).init()).rejects.toThrow();
     });
 
@@ -139,7 +151,7 @@ for (const backend of backends) {
       const km = await manager(store);
       const attacker = await jose.generateKeyPair('Ed25519', { extractable: true });
       const forged = JSON.stringify(await jose.exportJWK(attacker.publicKey));
-      await store.db.updateTable('signing_keys').set({ public_jwk: forged }).execute();
+      await store.db.updateTable('signingKeys').set({ publicJwk: forged }).execute();
       const fresh = await manager(store);
       expect(fresh.jwks()).toEqual(km.jwks());
       const token = await new jose.SignJWT({ sub: 'admin' })
@@ -237,9 +249,9 @@ for (const backend of backends) {
       const km = await manager(store, { alg: 'HS256', hs256Secret: HS_SECRET });
       expect(km.jwks()).toEqual({ keys: [] });
       expect(km.signingKey()).toMatchObject({ alg: 'HS256', kid: hs256Kid(HS_SECRET) });
-      const rows = await store.db.selectFrom('signing_keys').selectAll().execute();
+      const rows = await store.db.selectFrom('signingKeys').selectAll().execute();
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ kid: hs256Kid(HS_SECRET), alg: 'HS256', private_sealed: HS256_MARKER, state: 'current' });
+      expect(rows[0]).toMatchObject({ kid: hs256Kid(HS_SECRET), alg: 'HS256', privateSealed: HS256_MARKER, state: 'current' });
       expect(JSON.stringify(rows)).not.toContain(HS_SECRET);
       expect((await verify(km, await signWith(km))).protectedHeader.kid).toBe(hs256Kid(HS_SECRET));
       await expect(km.rotate()).rejects.toThrow(TypeError);

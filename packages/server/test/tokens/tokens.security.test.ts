@@ -7,7 +7,7 @@ import { isTesseraError } from '../../src/core/errors.js';
 import { KeyManager, type SigningAlg } from '../../src/core/keys.js';
 import { TokenService } from '../../src/core/tokens.js';
 import { openStore } from '../../src/store/connect.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/ports/index.js';
 import { attackCases, controlToken, type AttackContext } from '../support/attack-cases.js';
 
 const ISSUER = 'https://auth.example';

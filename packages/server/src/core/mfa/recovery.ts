@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../store/ports/index.js';
 import { hashRecoveryCode, newRecoveryCodes } from './codes.js';
 
 /** Recovery codes: shown once, stored as SHA-256 hashes, each consumed once (atomically, in the store). */

@@ -1,5 +1,5 @@
 import { userAgentFamily } from '../../core/risk.js';
-import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/types.js';
+import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import { timeline } from './event-view.js';
 import { html, type Html } from './html.js';
 import { field, layout, place, status, time, type Viewer } from './layout.js';

@@ -1,4 +1,4 @@
-import type { EventRow, SessionRow, UserRow } from '../../store/types.js';
+import type { EventRow, SessionRow, UserRow } from '../../store/ports/index.js';
 import { describeDevice } from './account-views.js';
 import { EVENT_TYPES, timeline } from './event-view.js';
 import { html } from './html.js';

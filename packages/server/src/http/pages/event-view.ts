@@ -1,5 +1,5 @@
 import { userAgentFamily } from '../../core/risk.js';
-import type { EventRow } from '../../store/types.js';
+import type { EventRow } from '../../store/ports/index.js';
 import { html, type Html } from './html.js';
 import { place, time } from './layout.js';
 

@@ -1,5 +1,5 @@
 import { TesseraError } from '../../core/errors.js';
-import type { SessionRow } from '../../store/types.js';
+import type { SessionRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies } from '../cookies.js';

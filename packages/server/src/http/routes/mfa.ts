@@ -1,4 +1,4 @@
-import type { WebauthnCredentialRow } from '../../store/types.js';
+import type { WebauthnCredentialRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import type { ZodApp } from '../schemas/common.js';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
-import type { ClientRow } from '../../store/types.js';
+import type { ClientRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import type { ZodApp } from '../schemas/common.js';
 import { introspectSchema, revokeSchema } from '../schemas/oauth.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { eventToJson } from '../../core/events.js';
-import type { EventRow } from '../../store/types.js';
+import type { EventRow } from '../../store/ports/index.js';
 import { AUTH_READ_ERRORS, AUTH_WRITE_ERRORS, Email, EventPage, IsoTime, NoContent, Password, USER_READ, USER_WRITE, op } from './common.js';
 
 export const Session = z.object({

@@ -1,40 +1,50 @@
 /**
- * The storage ports: one narrow interface per area, so each core service takes only what it uses. The
- * composition root passes one `Store` (all ports) to every service.
+ * The storage ports: one narrow interface per area, so each core service takes only what it uses. Every
+ * operation that must happen at most once is one atomic statement or transaction (consume-once, guarded
+ * increment, rotation), so races are impossible by construction on every database. All times are epoch
+ * milliseconds. Implementation: store/sql/ (one per area) over the dialects in store/dialects/.
+ * Conformance: test/store/contract.ts, run against every backend.
  */
-import type { Store } from '../types.js';
+import type { ChallengeStore } from './challenges.js';
+import type { ClientStore } from './clients.js';
+import type { EventStore } from './events.js';
+import type { KeyStore } from './keys.js';
+import type { MaintenanceStore } from './maintenance.js';
+import type { PhoneStore } from './phones.js';
+import type { RecoveryCodeStore } from './recovery-codes.js';
+import type { ResetStore } from './resets.js';
+import type { RevocationStore } from './revocations.js';
+import type { SessionStore } from './sessions.js';
+import type { TotpStore } from './totp.js';
+import type { UserStore } from './users.js';
+import type { WebauthnStore } from './webauthn.js';
 
-export type * from '../types.js';
+export type * from './challenges.js';
+export type * from './clients.js';
+export type * from './events.js';
+export type * from './keys.js';
+export type * from './maintenance.js';
+export type * from './phones.js';
+export type * from './recovery-codes.js';
+export type * from './resets.js';
+export type * from './revocations.js';
+export type * from './sessions.js';
+export type * from './totp.js';
+export type * from './users.js';
+export type * from './webauthn.js';
 
-export type UserStore = Pick<Store, 'createUser' | 'getUserById' | 'getUserByEmail' | 'setPasswordHash' | 'setPasswordResetRequired'>;
-export type SessionStore = Pick<
-  Store,
-  | 'createSession'
-  | 'getSession'
-  | 'listLiveSessions'
-  | 'touchSession'
-  | 'revokeSession'
-  | 'revokeUserSessions'
-  | 'insertRefreshToken'
-  | 'getRefreshToken'
-  | 'listRefreshTokens'
-  | 'rotateRefreshToken'
->;
-export type KeyStore = Pick<Store, 'listSigningKeys' | 'insertSigningKey' | 'rotateSigningKeys'>;
-export type ClientStore = Pick<Store, 'createClient' | 'getClient'>;
-export type EventStore = Pick<Store, 'appendEvent' | 'listEvents'>;
-export type RevocationStore = Pick<Store, 'appendRevocation' | 'listRevocationsSince' | 'latestRevocationCursor' | 'pruneRevocations'>;
-export type ResetStore = Pick<Store, 'insertPasswordReset' | 'getPasswordReset' | 'consumePasswordReset'>;
-export type TotpStore = Pick<Store, 'putTotp' | 'getTotp' | 'confirmTotp' | 'deleteTotp' | 'useTotpStep'>;
-export type RecoveryCodeStore = Pick<Store, 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'deleteRecoveryCodes'>;
-export type WebauthnStore = Pick<
-  Store,
-  'insertWebauthnCredential' | 'getWebauthnCredential' | 'listWebauthnCredentials' | 'updateWebauthnCounter' | 'deleteWebauthnCredential'
->;
-export type ChallengeStore = Pick<
-  Store,
-  'insertMfaChallenge' | 'getMfaChallenge' | 'setMfaChallengeChallenge' | 'consumeMfaChallenge' | 'incrementMfaFailures'
->;
-export type PhoneStore = Pick<Store, 'putSmsPhone' | 'getSmsPhone' | 'incrementSmsAttempts' | 'confirmSmsPhone' | 'deleteSmsPhone'>;
-export type MaintenanceStore = Pick<Store, 'migrate' | 'ping' | 'close' | 'pruneExpired'>;
-export type { Store };
+/** every port at once; the composition root opens one and hands each service the ports it needs */
+export interface Store
+  extends UserStore,
+    SessionStore,
+    KeyStore,
+    ClientStore,
+    EventStore,
+    RevocationStore,
+    ResetStore,
+    TotpStore,
+    RecoveryCodeStore,
+    WebauthnStore,
+    ChallengeStore,
+    PhoneStore,
+    MaintenanceStore {}

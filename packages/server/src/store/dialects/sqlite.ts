@@ -1,0 +1,90 @@
+/**
+ * SQLite over better-sqlite3: one connection per process. Kysely's SqliteDriver holds a mutex on it from
+ * BEGIN to COMMIT, so transactions of concurrent async callers are serialized rather than interleaved;
+ * across processes, BEGIN IMMEDIATE takes the file's write lock first (others wait up to busy_timeout).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { CamelCasePlugin, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import type { MigrationProvider } from 'kysely';
+import type { Database, Db } from '../sql/tables.js';
+import { constrain, errorCode, migrationError } from './dialect.js';
+import type { OpenStoreOptions, OpenedDatabase, SqlDialect } from './dialect.js';
+
+async function immediate<T>(db: Kysely<unknown> | Db, fn: (conn: Kysely<unknown> | Db) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  schema: {
+    time: 'integer',
+    key: 'text',
+    longKey: 'text',
+    createTable: (db, name) => db.schema.createTable(name),
+    serial: (tb, column) => tb.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()),
+    reference: (tb, _table, column, target, kind) =>
+      tb.addColumn(column, 'text', (c) => constrain(c, kind).references(target).onDelete('cascade')),
+  },
+  // Kysely's SQLite adapter takes no lock and its deferred BEGIN lets two processes both read "not
+  // migrated" then fail on write, so the migrator runs on one connection inside BEGIN IMMEDIATE.
+  async migrate(db: Kysely<unknown>, provider: MigrationProvider) {
+    await immediate(db, async (conn) => {
+      const { error } = await new Migrator({ db: conn as Kysely<unknown>, provider, disableTransactions: true }).migrateToLatest();
+      if (error) throw migrationError(error);
+    });
+  },
+  updateReturning: (db, q) => q.returning(db),
+  insertSerial: (db, q) => q.returning(db),
+  exclusive: <T>(db: Db, _name: string, fn: (trx: Db) => Promise<T>) => immediate(db, (conn) => fn(conn as Db)),
+  isUniqueViolation(err, index) {
+    const code = errorCode(err);
+    if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+    if (index === undefined) return true;
+    const message = (err as { message?: unknown }).message;
+    return typeof message === 'string' && message.endsWith(`: ${index.columns}`);
+  },
+  // locked past busy_timeout by another process, or the file cannot be opened or written
+  isUnavailable: (err) => /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(errorCode(err) ?? ''),
+};
+
+/**
+ * The database file holds password hashes and sealed keys: its folder is created 0700 and the file 0600
+ * (SQLite gives the -wal and -shm files the same mode), so other local users cannot read them. An existing
+ * folder others can enter is left alone but reported, once, through `warn`.
+ */
+function prepareFile(file: string, warn: ((m: string) => void) | undefined): void {
+  const dir = path.dirname(path.resolve(file));
+  if (fs.existsSync(dir)) {
+    const mode = fs.statSync(dir).mode & 0o777;
+    if ((mode & 0o077) !== 0) warn?.(`the SQLite folder ${dir} is accessible to other users (mode ${mode.toString(8)}); 0700 is recommended`);
+  } else {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+}
+
+export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase {
+  if (file === '') throw new Error('sqlite: URL without a path: expected sqlite:PATH or sqlite::memory:');
+  const memory = file === ':memory:';
+  if (!memory) prepareFile(file, opts.warn);
+  const conn = new SqliteDatabase(file);
+  if (!memory) conn.pragma('journal_mode = WAL');
+  conn.pragma('busy_timeout = 5000');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }), log: opts.log, plugins: [new CamelCasePlugin()] });
+  return { db, dialect: sqliteDialect };
+}

@@ -1,0 +1,17 @@
+/** Password-reset links. */
+
+export interface PasswordResetRow {
+  id: string;
+  userId: string;
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface ResetStore {
+  insertPasswordReset(row: PasswordResetRow): Promise<void>;
+  getPasswordReset(id: string): Promise<PasswordResetRow | undefined>;
+  /** consume once: marks used only if unused and unexpired at `now`; returns the row when this call consumed it */
+  consumePasswordReset(id: string, now: number): Promise<PasswordResetRow | undefined>;
+}

@@ -1,0 +1,96 @@
+import type { SqlDialect } from '../dialects/dialect.js';
+import type { RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import { appendFeedRow } from './revocations.js';
+import { changed, sessions } from './tables.js';
+import type { Db } from './tables.js';
+
+export class SqlSessions implements SessionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly d: SqlDialect,
+  ) {}
+
+  async createSession(row: SessionRow): Promise<void> {
+    await this.db.insertInto('sessions').values(sessions.toRow(row)).execute();
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    const r = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && sessions.fromRow(r);
+  }
+
+  async listLiveSessions(userId: string, now: number): Promise<SessionRow[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('userId', '=', userId)
+      .where('revokedAt', 'is', null)
+      .where('expiresAt', '>', now)
+      .orderBy('createdAt', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map((r) => sessions.fromRow(r));
+  }
+
+  async touchSession(id: string, patch: SessionPatch): Promise<void> {
+    const geo = patch.geo === null ? null : JSON.stringify(patch.geo);
+    await this.db.updateTable('sessions').set({ lastSeenAt: patch.lastSeenAt, ip: patch.ip, geo, userAgent: patch.userAgent }).where('id', '=', id).execute();
+  }
+
+  // The session change and its feed row commit together (durable first): a crash between the two can
+  // neither leave a revoked session unannounced nor announce a revocation that did not happen.
+  async revokeSession(id: string, reason: string, at: number, until: number): Promise<number | null> {
+    return this.d.exclusive(this.db, 'revocations', async (trx) => {
+      const r = await trx
+        .updateTable('sessions')
+        .set({ revokedAt: at, revokeReason: reason })
+        .where('id', '=', id)
+        .where('revokedAt', 'is', null)
+        .where('expiresAt', '>', at)
+        .executeTakeFirst();
+      if (!changed(r)) return null;
+      return appendFeedRow(trx, this.d, { sid: id, sub: null, revokedAt: at, until });
+    });
+  }
+
+  // Every revocation holds the feed lock, so the live set read here cannot change before the UPDATE.
+  async revokeUserSessions(userId: string, reason: string, at: number, until: number, exceptId?: string): Promise<Array<{ sid: string; cursor: number }>> {
+    return this.d.exclusive(this.db, 'revocations', async (trx) => {
+      let live = trx.selectFrom('sessions').select('id').where('userId', '=', userId).where('revokedAt', 'is', null).where('expiresAt', '>', at);
+      if (exceptId !== undefined) live = live.where('id', '<>', exceptId);
+      const ids = (await live.orderBy('id').execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await trx.updateTable('sessions').set({ revokedAt: at, revokeReason: reason }).where('id', 'in', ids).where('revokedAt', 'is', null).execute();
+      const out: Array<{ sid: string; cursor: number }> = [];
+      for (const sid of ids) out.push({ sid, cursor: await appendFeedRow(trx, this.d, { sid, sub: null, revokedAt: at, until }) });
+      return out;
+    });
+  }
+
+  async insertRefreshToken(row: RefreshTokenRow): Promise<void> {
+    await this.db.insertInto('refreshTokens').values(row).execute();
+  }
+
+  async getRefreshToken(id: string): Promise<RefreshTokenRow | undefined> {
+    return this.db.selectFrom('refreshTokens').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listRefreshTokens(sessionId: string): Promise<RefreshTokenRow[]> {
+    return this.db.selectFrom('refreshTokens').selectAll().where('sessionId', '=', sessionId).orderBy('createdAt').orderBy('id').execute();
+  }
+
+  async rotateRefreshToken(args: RotateRefreshArgs): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // the guarded UPDATE is the first statement: the row stays locked until commit, so one racer wins
+      const r = await trx
+        .updateTable('refreshTokens')
+        .set({ usedAt: args.usedAt, usedBy: args.usedBy, successorId: args.successor.id, successorSealed: args.successorSealed })
+        .where('id', '=', args.id)
+        .where('usedAt', 'is', null)
+        .executeTakeFirst();
+      if (!changed(r)) return false;
+      await trx.insertInto('refreshTokens').values(args.successor).execute();
+      return true;
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { sql } from 'kysely';
+import type { SqlDialect } from '../dialects/dialect.js';
+import type { UserPage, UserRow, UserStore } from '../ports/users.js';
+import { users } from './tables.js';
+import type { Db } from './tables.js';
+
+const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
+
+/** the page cursor: the (createdAt, id) of the last row, opaque to callers */
+const encodeCursor = (u: UserRow): string => Buffer.from(JSON.stringify([u.createdAt, u.id])).toString('base64url');
+
+function decodeCursor(cursor: string): [number, string] {
+  const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'string') throw new TypeError('invalid user cursor');
+  return [parsed[0], parsed[1]];
+}
+
+/** LIKE with `!` as the escape character (the same on every dialect), so % and _ in a query are literal */
+const likePrefix = (q: string): string => `${q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+
+export class SqlUsers implements UserStore {
+  constructor(
+    private readonly db: Db,
+    private readonly d: SqlDialect,
+  ) {}
+
+  async createUser(row: UserRow): Promise<boolean> {
+    try {
+      await this.db.insertInto('users').values(users.toRow(row)).execute();
+      return true;
+    } catch (err) {
+      // only a taken email is an answer; any other violation (a duplicate id) is a bug and propagates
+      if (this.d.isUniqueViolation(err, EMAIL_INDEX)) return false;
+      throw err;
+    }
+  }
+
+  async getUserById(id: string): Promise<UserRow | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && users.fromRow(r);
+  }
+
+  async getUserByEmail(email: string): Promise<UserRow | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return r && users.fromRow(r);
+  }
+
+  async setPasswordHash(userId: string, hash: string): Promise<void> {
+    await this.db.updateTable('users').set({ passwordHash: hash }).where('id', '=', userId).execute();
+  }
+
+  async setPasswordResetRequired(userId: string, required: boolean): Promise<void> {
+    await this.db.updateTable('users').set({ passwordResetRequired: required ? 1 : 0 }).where('id', '=', userId).execute();
+  }
+
+  async listUsers(q: { query?: string; limit: number; cursor?: string }): Promise<UserPage> {
+    let s = this.db.selectFrom('users').selectAll();
+    if (q.query !== undefined && q.query !== '') {
+      const query = q.query;
+      s = s.where((eb) => eb.or([eb('id', '=', query), sql<boolean>`${eb.ref('email')} like ${likePrefix(query)} escape '!'`]));
+    }
+    if (q.cursor !== undefined) {
+      const [createdAt, id] = decodeCursor(q.cursor);
+      s = s.where((eb) => eb.or([eb('createdAt', '>', createdAt), eb.and([eb('createdAt', '=', createdAt), eb('id', '>', id)])]));
+    }
+    const rows = await s.orderBy('createdAt').orderBy('id').limit(q.limit + 1).execute();
+    const items = rows.slice(0, q.limit).map((r) => users.fromRow(r));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > q.limit && last !== undefined ? encodeCursor(last) : null };
+  }
+}
