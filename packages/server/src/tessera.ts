@@ -9,7 +9,7 @@ import { SecretBox } from './core/crypto.js';
 import { loadKeyEncryptionKey } from './core/kek.js';
 import { KeyManager } from './core/keys.js';
 import { LoggingSmsSender, type SmsSender } from './core/mfa/index.js';
-import type { Mailer } from './core/notices/mailer.js';
+import type { Mailer } from './mail/types.js';
 import type { PasswordHasher } from './core/passwords.js';
 import { nullGeoLocator, openGeoLocator } from './geo/mmdb.js';
 import { systemClock, type Clock } from './lib/clock.js';

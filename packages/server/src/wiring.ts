@@ -18,7 +18,7 @@ import { LoginGuard, RouteLimits } from './core/limits.js';
 import { LoginCompletion } from './core/login/complete.js';
 import type { LoginCheck } from './core/login/hooks.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
-import type { Mailer } from './core/notices/mailer.js';
+import type { Mailer } from './mail/types.js';
 import { PasswordHasher } from './core/passwords.js';
 import { ReplayCache } from './core/replay.js';
 import { RevocationFeed } from './core/revocations.js';

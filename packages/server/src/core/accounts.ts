@@ -4,7 +4,7 @@ import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import type { LoginCompletion } from './login/complete.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
-import type { Mailer } from './notices/mailer.js';
+import type { Mailer } from '../mail/types.js';
 import { passwordResetMail } from './notices/templates.js';
 import { checkPasswordPolicy, normalizeEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
-import type { Mailer } from './notices/mailer.js';
+import type { Mailer } from '../mail/types.js';
 import { formatPlace, newSignInMail, securityAlertMail } from './notices/templates.js';
 import type { SessionRevoker } from './sessions/revoke.js';
 import type { RequestContext } from './sessions/types.js';

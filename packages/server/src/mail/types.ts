@@ -1,6 +1,17 @@
-import type { MailMessage } from '../core/notices/mailer.js';
+/**
+ * The port security notices are sent through: their content is the core's (core/notices/templates.ts); the
+ * adapters here only deliver it (SMTP, or the development outbox).
+ */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
 
-export type { MailMessage, Mailer } from '../core/notices/mailer.js';
+export interface Mailer {
+  send(msg: MailMessage): Promise<void>;
+}
 
 /** Header values with a line break would let a caller add headers (Bcc: …) to the message. */
 export function assertSafeHeaders(msg: MailMessage): void {

@@ -3,7 +3,7 @@ import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
 import type { LoginCheck } from '../login/hooks.js';
-import type { Mailer } from '../notices/mailer.js';
+import type { Mailer } from '../../mail/types.js';
 import type { SharedState } from '../../state/types.js';
 import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../store/ports/index.js';
 import { MfaLogin, type MfaOptions } from './login.js';

@@ -4,7 +4,7 @@ import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
 import type { LoginCheck, SecondFactor } from '../login/hooks.js';
-import type { Mailer } from '../notices/mailer.js';
+import type { Mailer } from '../../mail/types.js';
 import type { IssuedTokens, RequestContext, Transport } from '../sessions/types.js';
 import type { SharedState } from '../../state/types.js';
 import type { ChallengeStore, UserRow, UserStore } from '../../store/ports/index.js';

@@ -2,7 +2,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Clock } from '../../lib/clock.js';
 import { TesseraError } from '../errors.js';
 import { limitOrThrow } from '../limits.js';
-import type { Mailer } from '../notices/mailer.js';
+import type { Mailer } from '../../mail/types.js';
 import { emailOtpMail } from '../notices/templates.js';
 import type { RequestContext } from '../sessions/types.js';
 import type { SharedState } from '../../state/types.js';
