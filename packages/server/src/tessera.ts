@@ -8,7 +8,7 @@ import { AccountService } from './core/accounts.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { SecretBox } from './core/crypto.js';
 import { EventLog } from './core/events.js';
-import { loadKeyEncryptionKey } from './core/kek.js';
+import { recordKekCheck, unlockKeyEncryptionKey } from './core/kek.js';
 import { KeyManager } from './core/keys.js';
 import { LoginGuard } from './core/limits.js';
 import { createMfa, LoggingSmsSender, type Mfa, type SmsSender } from './core/mfa/index.js';
@@ -26,6 +26,8 @@ import { openStore } from './store/connect.js';
 import type { Store } from './store/types.js';
 import { pino, type Logger } from 'pino';
 import { LOG_OPTIONS } from './lib/log.js';
+import { DependencyMonitor } from './lib/dependencies.js';
+import { Metrics } from './http/metrics.js';
 
 export interface Tessera {
   config: Config;
@@ -48,6 +50,10 @@ export interface Tessera {
   risk: RiskService;
   log: Logger;
   mfa: Mfa;
+  /** Prometheus registry and collectors of this node (http/metrics.ts) */
+  metrics: Metrics;
+  /** database and Redis reachability, probed every second; outages logged once with their duration */
+  dependencies: DependencyMonitor;
   close(): Promise<void>;
 }
 
@@ -69,10 +75,22 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
   const store = await openStore(config.databaseUrl, overrides.pgSchema ? { pgSchema: overrides.pgSchema } : {});
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
+    // The key-encryption key is proven to be this database's before anything is migrated or sealed.
+    const kek = await unlockKeyEncryptionKey(config, store, (key, sealed, aad) => new SecretBox(key).open(sealed, aad));
     await store.migrate();
-    const state = await openState(config.TESSERA_REDIS_URL);
+    await recordKekCheck(store, kek, clock.now());
+    const metrics = new Metrics();
+    let dependencies: DependencyMonitor | undefined;
+    const state = await openState(config.TESSERA_REDIS_URL, {
+      onError: (err) => dependencies?.reportError('redis', err),
+      expectedNodes: config.TESSERA_EXPECTED_NODES,
+    });
     closers.push(() => state.close());
-    const kek = await loadKeyEncryptionKey(config);
+    dependencies = new DependencyMonitor(
+      { database: () => store.ping(), ...(state.kind === 'redis' ? { redis: () => state.ping() } : {}) },
+      log.child({ component: 'dependencies' }),
+    );
+    metrics.watch(dependencies, state.kind === 'redis' ? ['database', 'redis'] : ['database']);
     const box = new SecretBox(kek.key);
     const macKey = Buffer.from(hkdfSync('sha256', kek.key, createHash('sha256').update('tessera').digest(), 'tessera csrf mac', 32));
     const keys = new KeyManager(store, box, {
@@ -80,11 +98,15 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       ...(config.TESSERA_HS256_SECRET ? { hs256Secret: config.TESSERA_HS256_SECRET } : {}),
       clock,
       reloadIntervalSec: config.TESSERA_KEY_RELOAD_INTERVAL,
+      // the last good key set stays in use; a failing reload is logged (a dependency outage, or a bad row)
+      onReloadError: (err) => log.warn({ err }, 'signing-key reload failed'),
     });
     await keys.init();
     if (!overrides.oneShot) {
       keys.start();
       closers.push(async () => keys.stop());
+      dependencies.start();
+      closers.push(async () => dependencies?.stop());
       // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
       const sweep = setInterval(() => {
         const now = clock.now();
@@ -95,6 +117,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     }
     const tokens = new TokenService(keys, { issuer: config.issuer, audience: config.audience, accessTtlSec: config.TESSERA_ACCESS_TTL, clock });
     const events = new EventLog(store, clock);
+    events.observer = (type) => metrics.observeEvent(type);
     const feed = new RevocationFeed(store, state, clock, config.TESSERA_ACCESS_TTL);
     const sessions = new SessionService(store, tokens, feed, events, box, clock, {
       accessTtlSec: config.TESSERA_ACCESS_TTL,
@@ -136,7 +159,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     sessions.refreshGuard = (session, ctx) => risk.onRefresh(session, ctx);
     accounts.loginCheck = (user, ctx) => risk.onLogin(user, ctx);
     return {
-      config, clock, store, state, box, macKey, keys, tokens, events, feed, sessions, accounts, hasher, mailer, geo, guard, risk, log, mfa,
+      config, clock, store, state, box, macKey, keys, tokens, events, feed, sessions, accounts, hasher, mailer, geo, guard, risk, log, mfa, metrics, dependencies,
       async close() {
         for (const c of closers.reverse()) await c().catch(() => undefined);
       },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
@@ -23,6 +24,15 @@ import { opsRoutes } from './routes/ops.js';
 import { limitHooks } from './limits.js';
 import { riskRoutes } from './routes/risk.js';
 import { pagesRoutes } from './pages/routes.js';
+import { isUnavailable } from '../lib/unavailable.js';
+import { installShutdown, type Shutdown } from './shutdown.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** SIGTERM handling of `tessera serve` (http/shutdown.ts) */
+    shutdown: Shutdown;
+  }
+}
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
 
@@ -40,6 +50,20 @@ export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<Fasti
     trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // a random id per request, carried by request.log into every line of that request and sent back
+    genReqId: () => randomUUID(),
+  });
+  app.decorate('shutdown', installShutdown(app, {
+    graceSec: t.config.TESSERA_SHUTDOWN_GRACE,
+    closeBackend: () => t.close(),
+    exit: (code) => process.exit(code),
+  }));
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  // a request that failed on a dependency makes the monitor probe now (outage logged once, recovery timed)
+  app.addHook('onError', async (_request, _reply, err) => {
+    if (isUnavailable(err)) t.dependencies.suspect();
   });
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');

@@ -10,6 +10,7 @@
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
+import * as kekCheck from './kek-check.js';
 import { migrateToLatest } from './migrations.js';
 import * as map from './rows.js';
 import type { Database, Dialect } from './schema.js';
@@ -66,6 +67,24 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  // key-encryption key guard (kek-check.ts)
+
+  getKekCheck(): Promise<string | undefined> {
+    return kekCheck.getKekCheck(this.db);
+  }
+
+  putKekCheck(value: string, at: number): Promise<string> {
+    return kekCheck.putKekCheck(this.db, value, at);
+  }
+
+  anySealedKey(): Promise<{ kid: string; sealed: string } | undefined> {
+    return kekCheck.anySealedKey(this.db);
+  }
+
+  bootstrapSigningKeys(current: SigningKeyRow, next: SigningKeyRow): Promise<boolean> {
+    return kekCheck.bootstrapSigningKeys(this.db, this.dialect, current, next);
   }
 
   // users

@@ -180,8 +180,26 @@ function mfaSms(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * The key-encryption key's check value (one row): a node verifies its key against it before migrating, so a
+ * node started with the wrong or a freshly generated key refuses to start instead of sealing with it.
+ */
+function kekCheck(dialect: Dialect): Migration {
+  const time: ColumnDataType = dialect === 'sqlite' ? 'integer' : 'bigint';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('kek_check')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_mfa_sms': mfaSms(dialect) }) };
+  return { getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_mfa_sms': mfaSms(dialect), '0003_kek_check': kekCheck(dialect) }) };
 }
 
 /**

@@ -163,6 +163,16 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
+  // key-encryption key guard (store/kek-check.ts); the reads work before migrations ran
+  /** the stored KEK check value; undefined on a fresh or not yet migrated database */
+  getKekCheck(): Promise<string | undefined>;
+  /** stores the check value unless one is stored; returns the stored one (the first writer's) */
+  putKekCheck(value: string, at: number): Promise<string>;
+  /** one sealed signing key, to try the KEK on a database that holds keys but no check value yet */
+  anySealedKey(): Promise<{ kid: string; sealed: string } | undefined>;
+  /** inserts `current` and `next` in one serialised transaction unless the algorithm has a current key */
+  bootstrapSigningKeys(current: SigningKeyRow, next: SigningKeyRow): Promise<boolean>;
+
   // users
   /** returns false when the email is taken (unique constraint), never throws for that */
   createUser(row: UserRow): Promise<boolean>;
