@@ -80,16 +80,13 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     await store.migrate();
     await recordKekCheck(store, kek, clock.now());
     const metrics = new Metrics();
-    let dependencies: DependencyMonitor | undefined;
+    const dependencies = new DependencyMonitor({ database: () => store.ping() }, log.child({ component: 'dependencies' }));
     const state = await openState(config.TESSERA_REDIS_URL, {
-      onError: (err) => dependencies?.reportError('redis', err),
+      onError: (err) => dependencies.reportError('redis', err),
       expectedNodes: config.TESSERA_EXPECTED_NODES,
     });
     closers.push(() => state.close());
-    dependencies = new DependencyMonitor(
-      { database: () => store.ping(), ...(state.kind === 'redis' ? { redis: () => state.ping() } : {}) },
-      log.child({ component: 'dependencies' }),
-    );
+    if (state.kind === 'redis') dependencies.watch('redis', () => state.ping());
     metrics.watch(dependencies, state.kind === 'redis' ? ['database', 'redis'] : ['database']);
     const box = new SecretBox(kek.key);
     const macKey = Buffer.from(hkdfSync('sha256', kek.key, createHash('sha256').update('tessera').digest(), 'tessera csrf mac', 32));
@@ -106,7 +103,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       keys.start();
       closers.push(async () => keys.stop());
       dependencies.start();
-      closers.push(async () => dependencies?.stop());
+      closers.push(async () => dependencies.stop());
       // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
       const sweep = setInterval(() => {
         const now = clock.now();

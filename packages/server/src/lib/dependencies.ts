@@ -32,6 +32,11 @@ export class DependencyMonitor {
     this.#intervalMs = intervalMs;
   }
 
+  /** Adds a dependency known only later (Redis, once its client exists). */
+  watch(name: DependencyName, probe: () => Promise<void>): void {
+    this.#watched.set(name, { probe, downSince: this.#watched.get(name)?.downSince });
+  }
+
   onChange(listener: DependencyListener): void {
     this.#listeners.push(listener);
   }

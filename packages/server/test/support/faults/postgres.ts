@@ -54,7 +54,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   }
   const as = async (bin: string, args: string[]) => {
     const [cmd, argv] = owner ? ['runuser', ['-u', 'postgres', '--', pgBin(bin), ...args]] : [pgBin(bin), args];
-    return run(cmd, argv as string[], { timeout: 60_000 });
+    return run(cmd, argv, { timeout: 60_000 });
   };
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
