@@ -13,6 +13,8 @@ export interface AttemptGuard {
   check(key: { ip: string; account: string }): Promise<void>;
   recordFailure(key: { ip: string; account: string }): Promise<void>;
   recordSuccess(key: { ip: string; account: string }): Promise<void>;
+  /** gives back what check() counted, for an attempt that ended in a server error before any verdict */
+  refund?(key: { ip: string; account: string }): Promise<void>;
 }
 
 /** Decides whether a password-verified user must pass a second factor (core/mfa plugs in here). */
@@ -77,7 +79,11 @@ export class AccountService {
     const email = normalizeEmail(input.email);
     const key = { ip: input.ctx.ip, account: email };
     await this.guard?.check(key);
-    const user = await this.store.getUserByEmail(email);
+    const user = await this.store.getUserByEmail(email).catch(async (err: unknown) => {
+      // the database is down: this attempt was never a guess, so it must not spend the user's login budget
+      await this.guard?.refund?.(key).catch(() => undefined);
+      throw err;
+    });
     const ok = user ? await this.hasher.verify(user.passwordHash, input.password) : await this.hasher.verifyDummy(input.password);
     if (!user || !ok) {
       await this.guard?.recordFailure(key);

@@ -33,7 +33,11 @@ describe.skipIf(!(hasPgBinaries && hasRedisBinary))('SIGTERM drains a node', () 
   }, 60_000);
 
   it('readiness 503 first, in-flight requests answered, exit 0 within grace + 1 s, the SDK moves on', async () => {
-    const node = cluster.nodes[0];
+    // SIGTERM goes to the node the SDK's revocation stream is on
+    const streamOn = cluster.proxy.openStreams();
+    expect(streamOn).toHaveLength(1);
+    const node = cluster.nodes.find((n) => n.url === streamOn[0]);
+    if (!node) throw new Error(`no node serves the stream (${streamOn.join(', ')})`);
     const probes: Array<{ at: number; status: number }> = [];
     let probing = true;
     const prober = (async () => {
