@@ -34,6 +34,36 @@ export interface Cluster {
 
 const SCHEMA = 'tessera';
 
+/** One deployment's configuration, the same on every node: shared KEK, the proxy as issuer, high limits. */
+function nodeEnv(pgi: OwnPostgres, redis: OwnRedis, proxy: Proxy, nodes: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TESSERA_DATABASE_URL: `${pgi.url}?schema=${SCHEMA}`,
+    TESSERA_REDIS_URL: redis.url,
+    TESSERA_ISSUER: proxy.url,
+    TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    TESSERA_TRUST_PROXY: 'loopback',
+    TESSERA_EXPECTED_NODES: String(nodes),
+    TESSERA_RATE_LIMIT_PER_SECOND: '100000',
+    TESSERA_LOGIN_LIMIT_PER_IP: '1000000',
+    TESSERA_ARGON2_MEMORY_KIB: '19456',
+    TESSERA_ARGON2_TIME_COST: '2',
+    TESSERA_SHUTDOWN_GRACE: '5',
+    ...extra,
+  };
+}
+
+/** A resource-server client for the SDK, written straight into the database. */
+async function registerClient(db: () => Promise<pg.Client>): Promise<{ id: string; secret: string }> {
+  const client = { id: `rs_${randomUUID().slice(0, 8)}`, secret: randomBytes(32).toString('base64url') };
+  const c = await db();
+  try {
+    await c.query('insert into clients (id, name, secret_hash, created_at) values ($1, $2, $3, $4)', [client.id, 'fault tests', sha256(client.secret), Date.now()]);
+  } finally {
+    await c.end();
+  }
+  return client;
+}
+
 export async function startCluster(opts: { nodes?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
   const [pgi, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
   const proxy = await startProxy([]);
@@ -41,20 +71,7 @@ export async function startCluster(opts: { nodes?: number; env?: Record<string, 
   const ports = await Promise.all(Array.from({ length: opts.nodes ?? 2 }, () => freePort()));
   const crashes: string[] = [];
   const stopping = new Set<number>();
-  const env: Record<string, string> = {
-    TESSERA_DATABASE_URL: `${pgi.url}?schema=${SCHEMA}`,
-    TESSERA_REDIS_URL: redis.url,
-    TESSERA_ISSUER: proxy.url,
-    TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
-    TESSERA_TRUST_PROXY: 'loopback',
-    TESSERA_EXPECTED_NODES: String(ports.length),
-    TESSERA_RATE_LIMIT_PER_SECOND: '100000',
-    TESSERA_LOGIN_LIMIT_PER_IP: '1000000',
-    TESSERA_ARGON2_MEMORY_KIB: '19456',
-    TESSERA_ARGON2_TIME_COST: '2',
-    TESSERA_SHUTDOWN_GRACE: '5',
-    ...opts.env,
-  };
+  const env = nodeEnv(pgi, redis, proxy, ports.length, opts.env);
   const spawnNode = async (i: number): Promise<ServerProcess> => {
     const node = await spawnServer({ ...env, TESSERA_DATA_DIR: path.join(dir, `node${i}`) }, ports[i], { startTimeoutMs: 90_000 });
     node.child.once('exit', (code, signal) => {
@@ -68,15 +85,12 @@ export async function startCluster(opts: { nodes?: number; env?: Record<string, 
   for (let i = 1; i < ports.length; i++) nodes.push(await spawnNode(i));
   proxy.setBackends(nodes.map((n) => n.url));
 
-  const client = { id: `rs_${randomUUID().slice(0, 8)}`, secret: randomBytes(32).toString('base64url') };
   const db = async () => {
     const c = new pg.Client({ connectionString: pgi.url, options: `-c search_path=${SCHEMA}` });
     await c.connect();
     return c;
   };
-  const c = await db();
-  await c.query('insert into clients (id, name, secret_hash, created_at) values ($1, $2, $3, $4)', [client.id, 'fault tests', sha256(client.secret), Date.now()]);
-  await c.end();
+  const client = await registerClient(db);
 
   return {
     pg: pgi,
