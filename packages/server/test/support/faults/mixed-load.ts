@@ -38,11 +38,9 @@ export interface MixedLoad {
 const PASSWORD = 'correct horse battery staple 12';
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseMs?: number } = {}): MixedLoad {
-  const record: LoadRecord = { answers: [], accounts: [], sessions: [], logouts: [] };
-  let running = true;
-
-  const call = async (route: string, method: string, path: string, init: { json?: unknown; form?: Record<string, string>; token?: string } = {}) => {
+/** One recorded request: status, Retry-After and time, whatever the outcome (0 when the connection failed). */
+function caller(baseUrl: string, record: LoadRecord) {
+  return async (route: string, method: string, path: string, init: { json?: unknown; form?: Record<string, string>; token?: string } = {}) => {
     const headers: Record<string, string> = {};
     let body: string | undefined;
     if (init.json !== undefined) {
@@ -70,6 +68,13 @@ export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseM
       return { status: 0, json: {} as Record<string, unknown> };
     }
   };
+}
+
+export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseMs?: number } = {}): MixedLoad {
+  const record: LoadRecord = { answers: [], accounts: [], sessions: [], logouts: [] };
+  let running = true;
+
+  const call = caller(baseUrl, record);
 
   const cycle = async (): Promise<void> => {
     const email = `load-${randomUUID()}@example.test`;
