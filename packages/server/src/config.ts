@@ -45,6 +45,9 @@ export const configSchema = z.object({
   TESSERA_TOKEN_LOCATION_CLAIM: bool.default(true).describe('put a coarse `loc` claim (issue place, 0.1°) in access tokens, for the SDK\'s local impossible-travel check'),
   TESSERA_TRAVEL_MIN_KM: int(0, 40_000).default(500).describe('impossible travel: distance floor after subtracting accuracy radii, km'),
   TESSERA_TRAVEL_MAX_KMH: int(1, 100_000).default(1000).describe('impossible travel: implied speed above which a request is blocked, km/h'),
+  // production operation (docs/operations.md)
+  TESSERA_SHUTDOWN_GRACE: int(0, 3600).default(10).describe('seconds a node drains in-flight requests after SIGTERM before it exits'),
+  TESSERA_EXPECTED_NODES: int(1, 10_000).default(1).describe('nodes sharing one Redis: while Redis is down each node limits to its share (limit ÷ nodes), so the fleet keeps the configured limits'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
 });
 

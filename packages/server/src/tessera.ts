@@ -6,7 +6,9 @@ import { createHash, hkdfSync } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { SecretBox } from './core/crypto.js';
-import { loadKeyEncryptionKey } from './core/kek.js';
+import { recordKekCheck, unlockKeyEncryptionKey } from './core/kek.js';
+import { DependencyMonitor } from './lib/dependencies.js';
+import { Metrics } from './lib/metrics.js';
 import { KeyManager } from './core/keys.js';
 import { LoggingSmsSender, type SmsSender } from './core/mfa/index.js';
 import type { Mailer } from './mail/types.js';
@@ -51,10 +53,19 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
   const store = await openStore(config.databaseUrl, { ...(overrides.pgSchema ? { pgSchema: overrides.pgSchema } : {}), warn: (message) => log.warn(message) });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
+    // The key-encryption key is proven to be this database's before anything is migrated or sealed.
+    const kek = await unlockKeyEncryptionKey(config, store, (key, sealed, aad) => new SecretBox(key).open(sealed, aad));
     await store.migrate();
-    const state = await openState(config.TESSERA_REDIS_URL);
+    await recordKekCheck(store, kek, clock.now());
+    const metrics = new Metrics();
+    const dependencies = new DependencyMonitor({ database: () => store.ping() }, log.child({ component: 'dependencies' }));
+    const state = await openState(config.TESSERA_REDIS_URL, {
+      onError: (err) => dependencies.reportError('redis', err),
+      expectedNodes: config.TESSERA_EXPECTED_NODES,
+    });
     closers.push(() => state.close());
-    const kek = await loadKeyEncryptionKey(config);
+    if (state.kind === 'redis') dependencies.watch('redis', () => state.ping());
+    metrics.watch(dependencies, state.kind === 'redis' ? ['database', 'redis'] : ['database']);
     const box = new SecretBox(kek.key);
     const macKey = Buffer.from(hkdfSync('sha256', kek.key, createHash('sha256').update('tessera').digest(), 'tessera csrf mac', 32));
     const keys = new KeyManager(store, box, {
@@ -62,11 +73,17 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       ...(config.TESSERA_HS256_SECRET ? { hs256Secret: config.TESSERA_HS256_SECRET } : {}),
       clock,
       reloadIntervalSec: config.TESSERA_KEY_RELOAD_INTERVAL,
+      // the last good key set stays in use; a failing reload is logged (a dependency outage, or a bad row)
+      onReloadError: (err) => log.warn({ err }, 'signing-key reload failed'),
     });
     await keys.init();
     if (!overrides.oneShot) {
       keys.start();
       closers.push(async () => keys.stop());
+      dependencies.start();
+      closers.push(async () => dependencies.stop());
+      dependencies.start();
+      closers.push(async () => dependencies.stop());
       // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
       const sweep = setInterval(() => {
         const now = clock.now();
@@ -79,7 +96,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     const sms = overrides.sms ?? new LoggingSmsSender({ dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg) });
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
-    const { services, hasher } = wireServices(config, { clock, log, store, state, box, macKey, keys, mailer, sms, geo });
+    const { services, hasher } = wireServices(config, { clock, log, store, state, box, macKey, keys, mailer, sms, geo, metrics, dependencies });
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {

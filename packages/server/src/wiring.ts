@@ -11,6 +11,8 @@ import { AccountService } from './core/accounts.js';
 import { ClientService } from './core/clients.js';
 import type { SecretBox } from './core/crypto.js';
 import { EventLog } from './core/events.js';
+import type { DependencyMonitor } from './lib/dependencies.js';
+import type { Metrics } from './lib/metrics.js';
 import { Readiness } from './core/health.js';
 import { Introspection } from './core/introspection.js';
 import type { KeyManager } from './core/keys.js';
@@ -57,6 +59,10 @@ export interface TesseraServices {
   /** DPoP proof `jti`s seen by any node */
   dpopReplays: ReplayCache;
   readiness: Readiness;
+  /** Prometheus registry and collectors of this node (lib/metrics.ts) */
+  metrics: Metrics;
+  /** database and Redis reachability, probed every second; outages logged once with their duration */
+  dependencies: DependencyMonitor;
 }
 
 /** The adapters configuration chose, opened and ready. */
@@ -71,6 +77,8 @@ export interface Adapters {
   mailer: Mailer;
   sms: SmsSender;
   geo: GeoLocator;
+  metrics: Metrics;
+  dependencies: DependencyMonitor;
 }
 
 /** Revocation, risk and sessions: the refresh path and everything that ends a session. */
@@ -137,6 +145,7 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
 export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
   const { store, state, clock } = a;
   const events = new EventLog(store, clock);
+  events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts } = signInServices(config, a, events, sessions, risk);
   const services: TesseraServices = {
@@ -159,6 +168,8 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP }),
     dpopReplays: new ReplayCache(state, 'dpop'),
     readiness: new Readiness({ database: () => store.ping(), state: () => state.ping() }),
+    metrics: a.metrics,
+    dependencies: a.dependencies,
   };
   return { services, hasher };
 }

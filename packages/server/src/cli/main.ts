@@ -131,15 +131,10 @@ async function oneShot(cmd: string, config: Config, flags: Map<string, string | 
 
 async function serve(config: Config): Promise<number> {
   const t = await createTessera(config);
-  const app = await buildApp(t);
-  const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await t.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const app = await buildApp(t, { closeBackend: () => t.close() });
+  // readiness 503, stop accepting, end revocation streams, drain, force-close, exit 0 (http/shutdown.ts)
+  process.once('SIGINT', () => void app.shutdown.begin('SIGINT'));
+  process.once('SIGTERM', () => void app.shutdown.begin('SIGTERM'));
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const db = config.databaseUrl.startsWith('postgres') ? 'PostgreSQL' : config.databaseUrl;
   app.log.info(`Tessera listening on ${address} (issuer ${config.issuer}; database ${db}; state ${t.state.kind})`);

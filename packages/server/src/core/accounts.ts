@@ -95,7 +95,11 @@ export class AccountService {
   }
 
   private async verifyPassword(key: { ip: string; account: string }, password: string, ctx: RequestContext): Promise<UserRow> {
-    const user = await this.d.users.getUserByEmail(key.account);
+    const user = await this.d.users.getUserByEmail(key.account).catch(async (err: unknown) => {
+      // the database is down: this attempt was never a guess, so it must not spend the user's login budget
+      await this.d.guard.refund(key).catch(() => undefined);
+      throw err;
+    });
     const ok = user ? await this.d.hasher.verify(user.passwordHash, password) : await this.d.hasher.verifyDummy(password);
     if (user && ok) return user;
     await this.d.guard.recordFailure(key);

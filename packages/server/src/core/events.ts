@@ -29,13 +29,16 @@ export type SecurityEventType =
 
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {
+  /** told of every recorded event (metrics); never throws into the caller */
+  observer: ((type: SecurityEventType) => void) | undefined;
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
   ) {}
 
   async record(ev: { type: SecurityEventType; userId?: string | null; sessionId?: string | null; ip?: string | null; data?: Record<string, unknown> }): Promise<number> {
-    return this.store.appendEvent({
+    const id = await this.store.appendEvent({
       type: ev.type,
       userId: ev.userId ?? null,
       sessionId: ev.sessionId ?? null,
@@ -43,6 +46,8 @@ export class EventLog {
       data: ev.data ?? {},
       createdAt: this.clock.now(),
     });
+    this.observer?.(ev.type);
+    return id;
   }
 
   list(q: { userId?: string; type?: string; limit?: number; beforeId?: number }): Promise<EventRow[]> {

@@ -226,10 +226,10 @@ export class KeyManager {
   }
 
   /**
-   * Bootstraps by rotating rather than inserting: a rotation is one serialised transaction that only shifts
-   * states and adds a `next`, so however many nodes start at once on an empty database, each state holds at
-   * most one key and every node ends up with the same set (plain inserts would let each racer add its own
-   * `current`). Empty → [next] → [current, next]; a racer's extra rotation only adds a `previous`.
+   * Bootstraps inside one locked transaction that inserts `current` and `next` only when the algorithm has
+   * no `current` key yet: however many nodes start at once on an empty database, exactly one set is created
+   * and every node loads that set, so all of them sign with the same key from the first token on (a racer
+   * that rotated on its own stale read would leave nodes signing with different keys until their reload).
    */
   async #ensureKeySet(): Promise<void> {
     let lastError: unknown;
@@ -237,7 +237,8 @@ export class KeyManager {
       const rows = await this.#liveRows();
       if (rows.some((r) => r.state === 'current') && rows.some((r) => r.state === 'next')) return;
       try {
-        await this.#store.rotateSigningKeys(await this.#newKeyRow('next'));
+        if (rows.some((r) => r.state === 'current')) await this.#store.rotateSigningKeys(await this.#newKeyRow('next'));
+        else await this.#store.bootstrapSigningKeys(await this.#newKeyRow('current'), await this.#newKeyRow('next'));
       } catch (err) {
         // SQLITE_BUSY or a serialisation failure against a racing node: re-read and try again.
         lastError = err;

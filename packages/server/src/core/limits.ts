@@ -215,6 +215,17 @@ export class LoginGuard {
     ]);
   }
 
+  /**
+   * An attempt that failed on the server before its password was judged (the database unreachable): take
+   * back what check() counted, so an outage never pushes users into backoff or the per-IP cap. Only the
+   * service calls this, after a server error, so an attacker cannot earn refunds with wrong guesses.
+   */
+  async refund(key: LoginKey): Promise<void> {
+    const ip = ipKey(key.ip);
+    const pk = await this.pairKey(ip, key.account);
+    await Promise.all([this.pairAttempts.reward(pk, 1), this.attempts.reward(ip, 1)]);
+  }
+
   /** Administrator unlock: clears the account's daily cap and every (account, IP) backoff. */
   async unlock(account: string): Promise<void> {
     await Promise.all([this.epochs.penalty(account), this.accountFailures.delete(account)]);

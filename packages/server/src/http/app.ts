@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
@@ -23,6 +24,15 @@ import { riskRoutes } from './routes/risk.js';
 import { pagesRoutes } from './pages/routes.js';
 import { validatorCompiler } from './schemas/compiler.js';
 import { registerOpenApi } from './schemas/openapi.js';
+import { isUnavailable } from '../lib/unavailable.js';
+import { installShutdown, type Shutdown } from './shutdown.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** SIGTERM handling of `tessera serve` (http/shutdown.ts) */
+    shutdown: Shutdown;
+  }
+}
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
 
@@ -42,6 +52,8 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 
 export interface AppOptions {
   logger?: boolean;
+  /** closes the adapters (database, Redis) once a SIGTERM drain has finished (`tessera serve`) */
+  closeBackend?: () => Promise<void>;
 }
 
 export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -53,6 +65,20 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     bodyLimit: 64 * 1024,
     trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
     return503OnClosing: true,
+    // a random id per request, carried by request.log into every line of that request and sent back
+    genReqId: () => randomUUID(),
+  });
+  app.decorate('shutdown', installShutdown(app, {
+    graceSec: t.config.TESSERA_SHUTDOWN_GRACE,
+    closeBackend: opts.closeBackend ?? (async () => undefined),
+    exit: (code) => process.exit(code),
+  }));
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  // a request that failed on a dependency makes the monitor probe now (outage logged once, recovery timed)
+  app.addHook('onError', async (_request, _reply, err) => {
+    if (isUnavailable(err)) t.dependencies.suspect();
   });
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');

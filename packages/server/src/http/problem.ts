@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_DPOP_ALGORITHMS, PROBLEM_TYPE_BASE, wwwAuthenticate, type CredentialScheme } from '@tessera/sdk/edge';
 import { ERRORS, TesseraError, type ErrorCode, type ServerErrorDescription } from '../core/errors.js';
+import { UNAVAILABLE_RETRY_AFTER_SEC, isUnavailable } from '../lib/unavailable.js';
 
 export { PROBLEM_TYPE_BASE };
 
@@ -67,6 +68,14 @@ export function toTesseraError(err: unknown): TesseraError {
     if (fe.statusCode === 413) return new TesseraError('payload_too_large', { detail: 'The request body exceeds 64 KiB.' });
     if (fe.statusCode === 415) return new TesseraError('unsupported_media_type');
   }
+  // A dependency down (PostgreSQL, MySQL, Redis unreachable) is 503 with Retry-After, never a 500: clients
+  // and load balancers back off, and the node serves again by itself once the dependency is back.
+  if (isUnavailable(err)) {
+    return new TesseraError('service_unavailable', {
+      reason: err instanceof Error ? err.message : String(err),
+      headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SEC) },
+    });
+  }
   return new TesseraError('server_error', { reason: err instanceof Error ? err.message : String(err) });
 }
 
@@ -80,7 +89,8 @@ function validationDetail(fe: { validation?: unknown[]; validationContext?: stri
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const te = toTesseraError(err);
-  if (te.status >= 500) request.log.error({ err }, 'request failed');
+  if (te.code === 'service_unavailable') request.log.warn({ reason: te.reason }, 'dependency unavailable');
+  else if (te.status >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: te.code, reason: te.reason }, 'request refused');
   return sendProblem(reply, te);
 }

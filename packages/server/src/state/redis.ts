@@ -8,6 +8,8 @@ export interface RedisStateOptions {
   prefix?: string;
   /** connection errors (Redis down, reconnecting); never contain credentials from the URL */
   onError?: (err: Error) => void;
+  /** nodes sharing this Redis (TESSERA_EXPECTED_NODES): while it is down each node keeps its share of a limit */
+  expectedNodes?: number;
 }
 
 /**
@@ -23,10 +25,12 @@ export class RedisState implements SharedState {
   private readonly handlers = new Map<string, Set<(message: string) => void>>();
   private readonly limiters = new Map<string, RateLimiterRedis>();
   private readonly onError: (err: Error) => void;
+  private readonly expectedNodes: number;
 
   constructor(url: string, opts: RedisStateOptions = {}) {
     this.prefix = opts.prefix ?? 'tessera:';
     this.onError = opts.onError ?? (() => {});
+    this.expectedNodes = Math.max(1, opts.expectedNodes ?? 1);
     this.client = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -108,7 +112,9 @@ export class RedisState implements SharedState {
         blockDuration: opts.blockDurationSec ?? 0,
         // skip the round trip while disconnected and go straight to the insurance limiter
         rejectIfRedisNotReady: true,
-        insuranceLimiter: memoryLimiter(opts),
+        // Redis down: each node counts alone, so it gets its share of the budget — N nodes together still
+        // allow about the configured limit instead of N times it (an attacker spraying every node).
+        insuranceLimiter: memoryLimiter({ ...opts, points: Math.max(1, Math.floor(opts.points / this.expectedNodes)) }),
       });
       this.limiters.set(id, l);
     }

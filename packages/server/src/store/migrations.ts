@@ -196,9 +196,26 @@ function mfaSms(t: SchemaTypes): Migration {
   };
 }
 
+/**
+ * The key-encryption key's check value (one row): a node verifies its key against it before migrating, so a
+ * node started with the wrong or a freshly generated key refuses to start instead of sealing with it.
+ */
+function kekCheck(t: SchemaTypes): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await t
+        .createTable(db, 'kek_check')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.time, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const t = dialect.schema;
-  return { getMigrations: async () => ({ '0001_initial': initial(t), '0002_mfa_sms': mfaSms(t) }) };
+  return { getMigrations: async () => ({ '0001_initial': initial(t), '0002_mfa_sms': mfaSms(t), '0003_kek_check': kekCheck(t) }) };
 }
 
 /** brings the database to the latest schema; a no-op when it is there already */

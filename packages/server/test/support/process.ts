@@ -13,7 +13,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, port?: number, opts: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   let out = '';
   const child = spawn(process.execPath, [BIN, 'serve'], {
@@ -23,7 +23,7 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${p}`;
-  const until = Date.now() + 20_000;
+  const until = Date.now() + (opts.startTimeoutMs ?? 20_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tessera serve exited (${child.exitCode}): ${out}`);
     try {

@@ -263,7 +263,7 @@ for (const backend of backends) {
 
 describe('HS256 configuration', () => {
   it('refuses a secret shorter than 32 bytes', () => {
-    const store = { listSigningKeys: async () => [], insertSigningKey: async () => undefined, rotateSigningKeys: async () => undefined };
+    const store = { listSigningKeys: async () => [], insertSigningKey: async () => undefined, rotateSigningKeys: async () => undefined, bootstrapSigningKeys: async () => false };
     expect(() => new KeyManager(store, box, { alg: 'HS256', hs256Secret: 'short' })).toThrow(TypeError);
     expect(() => new KeyManager(store, box, { alg: 'HS256' })).toThrow(TypeError);
   });

@@ -10,6 +10,8 @@ export interface AttemptGuard {
   check(key: { ip: string; account: string }): Promise<void>;
   recordFailure(key: { ip: string; account: string }): Promise<void>;
   recordSuccess(key: { ip: string; account: string }): Promise<void>;
+  /** gives back what check() counted, for an attempt that ended in a server error before any verdict */
+  refund(key: { ip: string; account: string }): Promise<void>;
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { ChallengeStore } from './challenges.js';
 import type { ClientStore } from './clients.js';
 import type { EventStore } from './events.js';
-import type { KeyStore } from './keys.js';
+import type { KekCheckStore, KeyStore } from './keys.js';
 import type { MaintenanceStore } from './maintenance.js';
 import type { PhoneStore } from './phones.js';
 import type { RecoveryCodeStore } from './recovery-codes.js';
@@ -38,6 +38,7 @@ export interface Store
   extends UserStore,
     SessionStore,
     KeyStore,
+    KekCheckStore,
     ClientStore,
     EventStore,
     RevocationStore,

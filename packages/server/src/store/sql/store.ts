@@ -8,6 +8,7 @@ import type {
   ChallengeStore,
   ClientStore,
   EventStore,
+  KekCheckStore,
   KeyStore,
   MaintenanceStore,
   PhoneStore,
@@ -23,7 +24,7 @@ import type {
 import { SqlChallenges } from './challenges.js';
 import { SqlClients } from './clients.js';
 import { SqlEvents } from './events.js';
-import { SqlKeys } from './keys.js';
+import { SqlKekCheck, SqlKeys } from './keys.js';
 import { SqlMaintenance } from './maintenance.js';
 import { SqlPhones } from './phones.js';
 import { SqlRecoveryCodes } from './recovery-codes.js';
@@ -57,6 +58,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<UserStore>(new SqlUsers(db, d)),
     ...methods<SessionStore>(new SqlSessions(db, d)),
     ...methods<KeyStore>(new SqlKeys(db, d)),
+    ...methods<KekCheckStore>(new SqlKekCheck(db, d)),
     ...methods<ClientStore>(new SqlClients(db)),
     ...methods<EventStore>(new SqlEvents(db, d)),
     ...methods<RevocationStore>(new SqlRevocations(db, d)),
