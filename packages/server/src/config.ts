@@ -45,6 +45,8 @@ export const configSchema = z.object({
   TESSERA_TOKEN_LOCATION_CLAIM: bool.default(true).describe('put a coarse `loc` claim (issue place, 0.1°) in access tokens, for the SDK\'s local impossible-travel check'),
   TESSERA_TRAVEL_MIN_KM: int(0, 40_000).default(500).describe('impossible travel: distance floor after subtracting accuracy radii, km'),
   TESSERA_TRAVEL_MAX_KMH: int(1, 100_000).default(1000).describe('impossible travel: implied speed above which a request is blocked, km/h'),
+  // Security review: deployment namespaces, admin step-up, metrics access, risk-report limits.
+  TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - (at most 64)').optional().describe('namespace of every Redis key and channel, so deployments sharing a Redis never mix (default: derived from the issuer)'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
 });
 

@@ -20,7 +20,7 @@ import { TokenService } from './core/tokens.js';
 import { nullGeoLocator, openGeoLocator, type GeoLocator } from './geo/mmdb.js';
 import { openMailer } from './mail/connect.js';
 import type { Mailer } from './mail/types.js';
-import { openState } from './state/connect.js';
+import { openState, redisPrefix } from './state/connect.js';
 import type { SharedState } from './state/types.js';
 import { openStore } from './store/connect.js';
 import type { Store } from './store/types.js';
@@ -70,7 +70,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     await store.migrate();
-    const state = await openState(config.TESSERA_REDIS_URL);
+    const state = await openState(config.TESSERA_REDIS_URL, { prefix: redisPrefix(config) });
     closers.push(() => state.close());
     const kek = await loadKeyEncryptionKey(config);
     const box = new SecretBox(kek.key);
