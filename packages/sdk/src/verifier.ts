@@ -182,7 +182,7 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
           'content-type': 'application/json',
           authorization: `Basic ${Buffer.from(`${encodeURIComponent(opts.clientId!)}:${encodeURIComponent(opts.clientSecret!)}`).toString('base64')}`,
         },
-        body: JSON.stringify({ sid: r.sid, ip: r.ip, user_agent: r.userAgent ?? null }),
+        body: JSON.stringify({ token: r.token, ip: r.ip, user_agent: r.userAgent ?? null }),
       });
       await res.body?.cancel();
     } catch (err) {
@@ -316,7 +316,7 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       }
       if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) throw new TesseraTokenError('token_revoked', 'revoked');
       if (claims.cnf !== undefined || ctx.scheme === 'dpop') await checkDpop(token, claims, ctx);
-      geo?.check(claims, ctx.ip, ctx.userAgent, t);
+      geo?.check(claims, ctx.ip, ctx.userAgent, t, token);
       return claims;
     },
 

@@ -73,11 +73,12 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
 
   it('a resource server reports impossible travel and the session is revoked', async () => {
     const l = await signIn('reported@example.com', { 'x-forwarded-for': '81.2.69.160' });
-    const r = await http(s.url, 'POST', '/v1/risk/reports', { json: { sid: l.session_id, ip: '1.1.1.1', user_agent: 'curl/8' }, headers: { authorization: basic } });
-    expect(r.status).toBe(200);
-    expect(r.body).toEqual({ action: 'block', event: 'impossible_travel' });
+    const r = await http(s.url, 'POST', '/v1/risk/reports', { json: { token: l.access_token, ip: '1.1.1.1', user_agent: 'curl/8' }, headers: { authorization: basic } });
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ status: 'received' });
+    expect((await s.t.events.list({ type: 'impossible_travel' })).some((e) => e.sessionId === l.session_id)).toBe(true);
     expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: `Bearer ${l.access_token}` } })).status).toBe(401);
-    expect((await http(s.url, 'POST', '/v1/risk/reports', { json: { sid: l.session_id, ip: '1.1.1.1' } })).status).toBe(401);
+    expect((await http(s.url, 'POST', '/v1/risk/reports', { json: { token: l.access_token, ip: '1.1.1.1' } })).status).toBe(401);
   });
 
   it('admin endpoints need an --admin account made with the CLI', async () => {
