@@ -18,6 +18,7 @@ export const ERRORS = {
   session_revoked: { status: 401, title: 'The session has been revoked' },
   password_reset_required: { status: 403, title: 'A password reset is required before signing in' },
   reauthentication_required: { status: 403, title: 'Sign in again to do this' },
+  mfa_required: { status: 403, title: 'Sign in with a second factor to do this' },
   csrf_failed: { status: 403, title: 'Cross-site request refused' },
   forbidden: { status: 403, title: 'You may not do this' },
   insufficient_scope: { status: 403, title: 'The token lacks the required scope or role' },

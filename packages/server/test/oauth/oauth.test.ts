@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -84,7 +85,8 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
   it('admin endpoints need an --admin account made with the CLI', async () => {
     const made = await runCli(['users', 'create', '--email', 'root@example.com', '--password-stdin', '--admin'], env, `${PASSWORD}\n`);
     expect(made.code).toBe(0);
-    const admin = (await http(s.url, 'POST', '/v1/login', { json: { email: 'root@example.com', password: PASSWORD } })).body;
+    // Admin calls need a recent sign-in with a second factor (TESSERA_ADMIN_REQUIRE_MFA, on by default).
+    const admin = (await signInWithSecondFactor(s.url, 'root@example.com', PASSWORD)).login;
     expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1], 'base64url').toString()).roles).toEqual(['admin']);
     const user = await signIn('plain@example.com');
     const asUser = await http(s.url, 'GET', '/v1/admin/events', { headers: { authorization: `Bearer ${user.access_token}` } });
