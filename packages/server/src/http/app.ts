@@ -10,6 +10,7 @@ import type { Tessera } from '../tessera.js';
 import { GEO_ATTRIBUTION } from '../geo/mmdb.js';
 import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
+import { limitConnectionsPerIp } from './connections.js';
 import { errorHandler, problemBody, sendProblem } from './problem.js';
 import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
@@ -40,7 +41,14 @@ export async function buildApp(t: Tessera, opts: AppOptions = {}): Promise<Fasti
     trustProxy: false, // client IPs follow TESSERA_TRUST_PROXY only (http/client-ip.ts)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Slow clients: a request (headers and body) must arrive within TESSERA_REQUEST_TIMEOUT, checked every
+    // second, and an idle socket is closed after a minute (above the 5 s feed heartbeat), so trickled bodies
+    // and silent sockets cannot pin connections; connections per peer address are bounded below.
+    requestTimeout: t.config.TESSERA_REQUEST_TIMEOUT * 1000,
+    connectionTimeout: 60_000,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(t.config.TESSERA_REQUEST_TIMEOUT * 1000, 60_000) },
   });
+  limitConnectionsPerIp(app.server, t.config.TESSERA_MAX_CONNECTIONS_PER_IP, t.config.TESSERA_TRUST_PROXY);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {
