@@ -8,7 +8,7 @@ import type { Store } from '../../store/types.js';
 import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
-import { RecoveryCodeService } from './recovery.js';
+import { RECOVERY_KEY_INFO, RecoveryCodeService } from './recovery.js';
 import { TotpService } from './totp.js';
 import { WebauthnService, webauthnConfig } from './webauthn.js';
 import type { SmsSender } from './sms.js';
@@ -47,7 +47,7 @@ export interface MfaDeps {
 /** Wires the MFA services and plugs the second factor into the password sign-in. */
 export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
   const totp = new TotpService(d.store, d.state, d.box, d.clock);
-  const recovery = new RecoveryCodeService(d.store, d.clock);
+  const recovery = new RecoveryCodeService(d.store, d.clock, d.box.deriveKey(RECOVERY_KEY_INFO));
   const webauthn = new WebauthnService(d.store, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
   const phone = new PhoneService(d.store, d.state, d.box, d.clock, d.sms);
   const login = new MfaLogin({ store: d.store, state: d.state, clock: d.clock, events: d.events, accounts: d.accounts, mailer: d.mailer, totp, recovery, webauthn, phone }, options);
