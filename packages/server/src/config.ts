@@ -50,6 +50,7 @@ export const configSchema = z.object({
   TESSERA_ADMIN_REQUIRE_MFA: bool.default(true).describe('admin actions need a session whose `amr` holds a second factor (and, always, a sign-in within 5 minutes)'),
   TESSERA_REQUEST_TIMEOUT: int(1, 3600).default(30).describe('seconds a client has to send a whole request (headers and body); slower ones get 408 and are closed'),
   TESSERA_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(256).describe('open connections allowed per peer address (trusted proxies are not bounded); more are closed at once'),
+  TESSERA_METRICS_TOKEN: z.string().min(16).optional().describe('`Authorization: Bearer <token>` required for `/metrics` (default: unset, `/metrics` answers loopback peers only)'),
   TESSERA_RISK_REPORTS_PER_MINUTE: int(1, 1_000_000).default(60).describe('risk reports (`POST /v1/risk/reports`) accepted per resource-server client per minute'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
 });

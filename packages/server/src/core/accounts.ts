@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
-import { checkPasswordPolicy, normalizeEmail, type PasswordHasher } from './passwords.js';
+import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService } from './sessions.js';
 import type { Store, UserRow } from '../store/types.js';
 import type { Mailer } from '../mail/types.js';
@@ -53,7 +53,7 @@ export class AccountService {
   }
 
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
-    const email = normalizeEmail(input.email);
+    const email = normalizeNewEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });
     const user: UserRow = {
       id: randomId(),

@@ -61,6 +61,17 @@ export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFKC').toLowerCase();
 }
 
+/**
+ * An email to store (sign-up): normalised first, then validated, so what is checked is what is kept. Checked
+ * the other way round, `x＠corp@evil` (a full-width ＠ that NFKC turns into `@`) passes as one `@` and is
+ * stored with two: an address that routes somewhere other than it reads, and a second spelling of accounts.
+ */
+export function normalizeNewEmail(email: string): string {
+  const n = normalizeEmail(email);
+  if (n.length > 320 || !/^[^\s@]+@[^\s@]+$/u.test(n)) throw new TesseraError('invalid_request', { detail: 'Invalid body/email: not an email address.' });
+  return n;
+}
+
 const COMMON = new Set(dictionary.passwords.map((p) => p.toLowerCase()));
 
 zxcvbnOptions.setOptions({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });

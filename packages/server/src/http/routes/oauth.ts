@@ -14,17 +14,26 @@ const RevokeBody = z.strictObject({
 const IntrospectBody = RevokeBody;
 
 /** HTTP Basic client authentication (RFC 6749 §2.3.1) against `tessera clients create` credentials. */
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function authenticateClient(t: Tessera, request: FastifyRequest): Promise<ClientRow> {
   const header = request.headers.authorization;
   const m = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header) : null;
   if (!m) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const id = decodeURIComponent(decoded.slice(0, colon));
-  const secret = decodeURIComponent(decoded.slice(colon + 1));
-  const client = colon > 0 ? await t.store.getClient(id) : undefined;
+  // RFC 6749 §2.3.1 form-encoding; a malformed escape (`%zz`) is bad credentials (401), not a server error.
+  const id = safeDecode(decoded.slice(0, colon));
+  const secret = safeDecode(decoded.slice(colon + 1));
+  const client = colon > 0 && id !== undefined && secret !== undefined ? await t.store.getClient(id) : undefined;
   // Compare even for an unknown id, so timing does not reveal which client ids exist.
-  const ok = safeEqual(client?.secretHash ?? sha256('no such client'), sha256(secret));
+  const ok = safeEqual(client?.secretHash ?? sha256('no such client'), sha256(secret ?? ''));
   if (!client || !ok) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
   return client;
 }
