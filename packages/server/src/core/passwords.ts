@@ -74,7 +74,15 @@ export function normalizeNewEmail(email: string): string {
 
 const COMMON = new Set(dictionary.passwords.map((p) => p.toLowerCase()));
 
-zxcvbnOptions.setOptions({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+let estimatorReady = false;
+/** zxcvbn's dictionaries are ranked on first use, not at import: CLI commands that never check one start faster. */
+function estimate(password: string, userInputs: string[]): ReturnType<typeof zxcvbn> {
+  if (!estimatorReady) {
+    zxcvbnOptions.setOptions({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+    estimatorReady = true;
+  }
+  return zxcvbn(password, userInputs);
+}
 
 export const PASSWORD_MAX_LENGTH = 1024;
 
@@ -142,9 +150,9 @@ export function checkPasswordPolicy(password: string, minLength: number, context
   for (const w of personalWords(context.email)) {
     if (core.includes(w) && plainLetters - w.length < 4) throw weak(`it is built on "${w}"`);
   }
-  const estimate = zxcvbn([...normalized].slice(0, ESTIMATE_CHARS).join(''), personalWords(context.email));
-  if (estimate.score < MIN_SCORE) {
-    const key = estimate.feedback.warning ?? '';
+  const strength = estimate([...normalized].slice(0, ESTIMATE_CHARS).join(''), personalWords(context.email));
+  if (strength.score < MIN_SCORE) {
+    const key = strength.feedback.warning ?? '';
     throw weak(WHY[key] ?? 'it is a common password or close to one');
   }
 }
