@@ -15,6 +15,16 @@ export interface RevocationFeedOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * How long the feed may stay behind the head a heartbeat announced before it counts as stale, ms (default
+   * 2000, at most `maxStalenessMs`): a revocation the stream failed to deliver is caught up within it.
+   */
+  catchUpTimeoutMs?: number;
+}
+
+function parseCursor(c: unknown): number | undefined {
+  const n = typeof c === 'number' ? c : typeof c === 'string' && /^\d{1,15}$/.test(c) ? Number(c) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 interface Waiter {
@@ -44,12 +54,16 @@ export class RevocationFeed {
   #connected = false;
   #connects = 0;
   #events = 0;
+  /** the head cursor the latest heartbeat announced, while we are behind it, and since when */
+  #behind: { head: number; since: number } | undefined;
+  #catchingUp: Promise<void> | undefined;
 
   constructor(opts: RevocationFeedOptions) {
     const poll = opts.pollIntervalMs ?? Math.max(1000, Math.floor(opts.maxStalenessMs / 3));
     // Retries stay well inside the staleness window, so an issuer restart costs seconds of 503, not minutes.
     const maxBackoff = Math.min(10_000, Math.max(1000, Math.floor(opts.maxStalenessMs / 4)));
-    this.#o = { pollIntervalMs: poll, minBackoffMs: 250, maxBackoffMs: maxBackoff, requestTimeoutMs: 10_000, ...opts };
+    const catchUp = Math.min(opts.maxStalenessMs, 2000);
+    this.#o = { pollIntervalMs: poll, minBackoffMs: 250, maxBackoffMs: maxBackoff, requestTimeoutMs: 10_000, catchUpTimeoutMs: catchUp, ...opts };
     this.#base = opts.issuer.replace(/\/+$/, '');
     // RFC 6749 §2.3.1: the id and secret are form-encoded before Basic encoding.
     const basic = `${encodeURIComponent(opts.clientId)}:${encodeURIComponent(opts.clientSecret)}`;
@@ -67,7 +81,12 @@ export class RevocationFeed {
     this.#watchdog.unref();
   }
 
+  /**
+   * Fresh: the feed was heard from within `maxStalenessMs`, and it is not stuck behind the head a heartbeat
+   * announced (a lost item would otherwise leave a revoked token accepted while the stream looks healthy).
+   */
   isFresh(nowMs: number): boolean {
+    if (this.#behind !== undefined && nowMs - this.#behind.since > this.#o.catchUpTimeoutMs) return false;
     return this.#lastActivityAt !== undefined && nowMs - this.#lastActivityAt <= this.#o.maxStalenessMs;
   }
 
@@ -170,27 +189,57 @@ export class RevocationFeed {
   }
 
   #onEvent(e: SseEvent): void {
-    if (e.event === 'revocation') {
-      let item: { cursor?: unknown } | undefined;
-      try {
-        item = JSON.parse(e.data) as { cursor?: unknown };
-      } catch {
-        // Skipped, not retried: the issuer would replay the same bad item on every reconnect.
-        this.#o.onError?.(new Error('revocation stream: malformed item'));
-      }
-      if (item) this.#o.onItem(item);
-      this.#advance(e.id ?? item?.cursor);
-    } else if (e.event !== 'heartbeat') {
+    if (e.event === 'heartbeat') {
+      this.#onHeartbeat(e.data);
       return;
     }
-    // A heartbeat's cursor is not adopted: only items we actually applied move the cursor forward.
+    if (e.event !== 'revocation') return;
+    let item: { cursor?: unknown } | undefined;
+    try {
+      item = JSON.parse(e.data) as { cursor?: unknown };
+    } catch {
+      // Skipped, not retried: the issuer would replay the same bad item on every reconnect.
+      this.#o.onError?.(new Error('revocation stream: malformed item'));
+    }
+    if (item) this.#o.onItem(item);
+    this.#advance(e.id ?? item?.cursor);
     this.#events++;
     this.#lastActivityAt = this.#o.now();
+    if (this.#behind !== undefined && this.#cursor >= this.#behind.head) this.#behind = undefined;
   }
 
-  async #catchUp(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * A heartbeat carries the database head. Its cursor is never adopted (only items we applied move ours):
+   * behind it, we catch up with `?since=` and count as stale if that does not succeed in time; ahead of it,
+   * the feed was reset (a restored database), so we read it again from the start rather than skip items.
+   */
+  #onHeartbeat(data: string): void {
+    this.#events++;
+    let head: number | undefined;
+    try {
+      head = parseCursor((JSON.parse(data) as { cursor?: unknown }).cursor);
+    } catch {
+      head = undefined;
+    }
+    const now = this.#o.now();
+    // An issuer without a head cursor in its heartbeats keeps the former behaviour: liveness only.
+    if (head === undefined || head === this.#cursor) {
+      this.#lastActivityAt = now;
+      if (head !== undefined) this.#behind = undefined;
+      return;
+    }
+    if (head < this.#cursor) this.#cursor = 0;
+    if (this.#behind === undefined || head > this.#behind.head) this.#behind = { head, since: this.#behind?.since ?? now };
+    this.#catchingUp ??= this.#catchUp(this.#stream?.signal, this.#o.catchUpTimeoutMs)
+      .catch((err: unknown) => this.#o.onError?.(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => {
+        this.#catchingUp = undefined;
+      });
+  }
+
+  async #catchUp(signal: AbortSignal | undefined, timeoutMs = this.#o.requestTimeoutMs): Promise<void> {
     for (let page = 0; page < 10_000; page++) {
-      const timeout = AbortSignal.timeout(this.#o.requestTimeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
       const res = await this.#o.fetch(`${this.#base}/v1/revocations?since=${this.#cursor}`, {
         headers: { authorization: this.#authorization, accept: 'application/json' },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
@@ -204,13 +253,14 @@ export class RevocationFeed {
       if (this.#cursor === before) break;
     }
     this.#lastActivityAt = this.#o.now();
+    if (this.#behind !== undefined && this.#cursor >= this.#behind.head) this.#behind = undefined;
     this.#synced = true;
     this.#settle(undefined);
   }
 
   #advance(c: unknown): void {
-    const n = typeof c === 'number' ? c : typeof c === 'string' && /^\d{1,15}$/.test(c) ? Number(c) : NaN;
-    if (Number.isSafeInteger(n) && n > this.#cursor) this.#cursor = n;
+    const n = parseCursor(c);
+    if (n !== undefined && n > this.#cursor) this.#cursor = n;
   }
 
   #settle(err: Error | undefined): void {

@@ -20,6 +20,8 @@ export interface GeoCheckOptions {
 }
 
 export interface GeoReport {
+  /** the access token seen: the issuer verifies it, so a report can only concern a session the caller saw */
+  token: string;
   sid: string;
   ip: string;
   userAgent: string | undefined;
@@ -56,7 +58,8 @@ export class GeoCheck {
     this.#report = report;
   }
 
-  check(claims: AccessTokenClaims, ip: string | undefined, userAgent: string | undefined, nowMs: number): void {
+  /** `token` is the access token being checked: it goes with the report (none is sent without it). */
+  check(claims: AccessTokenClaims, ip: string | undefined, userAgent: string | undefined, nowMs: number, token?: string): void {
     if (!ip) return;
     const from = tokenPlace(claims);
     if (!from) return;
@@ -67,10 +70,10 @@ export class GeoCheck {
     if (km <= this.#opts.minKm) return;
     const hours = Math.max(nowMs - claims.iat * 1000, 1000) / 3_600_000;
     if (km / hours <= this.#opts.maxKmh) return;
-    if (this.#report && !this.#reported.has(claims.sid)) {
+    if (this.#report && token !== undefined && !this.#reported.has(claims.sid)) {
       this.#reported.add(claims.sid);
       if (this.#reported.size > 10_000) this.#reported.clear();
-      this.#report({ sid: claims.sid, ip, userAgent });
+      this.#report({ token, sid: claims.sid, ip, userAgent });
     }
     throw new TesseraTokenError('token_revoked', 'impossible_travel');
   }

@@ -144,7 +144,7 @@ export function createVerifier(opts: VerifierOptions): TesseraVerifier {
       // A stolen bound token without its key, or a proof captured on another request.
       if (claims.cnf !== undefined || ctx.scheme === 'dpop') await c.checkBinding(token, claims, ctx);
       // A copied token used from a place nobody could have reached since it was issued.
-      c.geo?.check(claims, ctx.ip, ctx.userAgent, t);
+      c.geo?.check(claims, ctx.ip, ctx.userAgent, t, token);
       return claims;
     },
 

@@ -33,9 +33,10 @@ describe('GeoCheck (SDK local impossible travel)', () => {
 
   it('refuses a token used where nobody could be since it was issued, and reports the session once', () => {
     const token = claims({ lat: 51.5, lon: -0.1 });
-    expect(() => check.check(token, 'sydney', 'curl/8', at(3))).toThrow(expect.objectContaining({ code: 'token_revoked', reason: 'impossible_travel' }));
-    expect(() => check.check(token, 'sydney', 'curl/8', at(4))).toThrow();
-    expect(reports).toEqual([{ sid: 's1', ip: 'sydney', userAgent: 'curl/8' }]);
+    expect(() => check.check(token, 'sydney', 'curl/8', at(3), 'jwt-s1')).toThrow(expect.objectContaining({ code: 'token_revoked', reason: 'impossible_travel' }));
+    expect(() => check.check(token, 'sydney', 'curl/8', at(4), 'jwt-s1')).toThrow();
+    // the report carries the token seen, so the issuer can verify it concerns a session this caller saw
+    expect(reports).toEqual([{ token: 'jwt-s1', sid: 's1', ip: 'sydney', userAgent: 'curl/8' }]);
   });
 
   it('thresholds are configurable', () => {

@@ -48,6 +48,13 @@ export const configSchema = z.object({
   // production operation (docs/operations.md)
   TESSERA_SHUTDOWN_GRACE: int(0, 3600).default(10).describe('seconds a node drains in-flight requests after SIGTERM before it exits'),
   TESSERA_EXPECTED_NODES: int(1, 10_000).default(1).describe('nodes sharing one Redis: while Redis is down each node limits to its share (limit ÷ nodes), so the fleet keeps the configured limits'),
+  // Security review: deployment namespaces, admin step-up, metrics access, risk-report limits.
+  TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - (at most 64)').optional().describe('namespace of every Redis key and channel, so deployments sharing a Redis never mix (default: derived from the issuer)'),
+  TESSERA_ADMIN_REQUIRE_MFA: bool.default(true).describe('admin actions need a session whose `amr` holds a second factor (and, always, a sign-in within 5 minutes)'),
+  TESSERA_REQUEST_TIMEOUT: int(1, 3600).default(30).describe('seconds a client has to send a whole request (headers and body); slower ones get 408 and are closed'),
+  TESSERA_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(256).describe('open connections allowed per peer address (trusted proxies are not bounded); more are closed at once'),
+  TESSERA_METRICS_TOKEN: z.string().min(16).optional().describe('`Authorization: Bearer <token>` required for `/metrics` (default: unset, `/metrics` answers loopback peers only)'),
+  TESSERA_RISK_REPORTS_PER_MINUTE: int(1, 1_000_000).default(60).describe('risk reports (`POST /v1/risk/reports`) accepted per resource-server client per minute'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
 });
 

@@ -17,7 +17,7 @@ import { nullGeoLocator, openGeoLocator } from './geo/mmdb.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { LOG_OPTIONS } from './lib/log.js';
 import { openMailer } from './mail/connect.js';
-import { openState } from './state/connect.js';
+import { openState, redisPrefix } from './state/connect.js';
 import type { SharedState } from './state/types.js';
 import { openStore } from './store/connect.js';
 import type { Store } from './store/ports/index.js';
@@ -60,6 +60,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     const metrics = new Metrics();
     const dependencies = new DependencyMonitor({ database: () => store.ping() }, log.child({ component: 'dependencies' }));
     const state = await openState(config.TESSERA_REDIS_URL, {
+      prefix: redisPrefix(config),
       onError: (err) => dependencies.reportError('redis', err),
       expectedNodes: config.TESSERA_EXPECTED_NODES,
     });

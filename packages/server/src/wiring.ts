@@ -11,6 +11,7 @@ import { AccountService } from './core/accounts.js';
 import { ClientService } from './core/clients.js';
 import type { SecretBox } from './core/crypto.js';
 import { EventLog } from './core/events.js';
+import { FeedTail, type FeedTailOptions } from './core/feed-tail.js';
 import type { DependencyMonitor } from './lib/dependencies.js';
 import type { Metrics } from './lib/metrics.js';
 import { Readiness } from './core/health.js';
@@ -59,6 +60,8 @@ export interface TesseraServices {
   /** DPoP proof `jti`s seen by any node */
   dpopReplays: ReplayCache;
   readiness: Readiness;
+  /** this node's tail of the revocation feed, which wakes the SSE streams (core/feed-tail.ts) */
+  openFeedTail(opts: FeedTailOptions): FeedTail;
   /** Prometheus registry and collectors of this node (lib/metrics.ts) */
   metrics: Metrics;
   /** database and Redis reachability, probed every second; outages logged once with their duration */
@@ -165,9 +168,10 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     mfa,
     clients: new ClientService(store, clock),
     introspection: new Introspection(tokens, sessions, events, config.issuer),
-    limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP }),
+    limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP, riskReportsPerMinute: config.TESSERA_RISK_REPORTS_PER_MINUTE }),
     dpopReplays: new ReplayCache(state, 'dpop'),
     readiness: new Readiness({ database: () => store.ping(), state: () => state.ping() }),
+    openFeedTail: (opts) => new FeedTail(store, state, opts),
     metrics: a.metrics,
     dependencies: a.dependencies,
   };

@@ -15,7 +15,7 @@ export function travelReporter(
       const res = await fetchImpl(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Basic ${basic}` },
-        body: JSON.stringify({ sid: r.sid, ip: r.ip, user_agent: r.userAgent ?? null }),
+        body: JSON.stringify({ token: r.token, ip: r.ip, user_agent: r.userAgent ?? null }),
       });
       await res.body?.cancel();
     } catch (err) {

@@ -6,7 +6,7 @@ import type { LoginCompletion } from './login/complete.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
 import type { Mailer } from '../mail/types.js';
 import { passwordResetMail } from './notices/templates.js';
-import { checkPasswordPolicy, normalizeEmail, type PasswordHasher } from './passwords.js';
+import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';
 import type { ResetStore, UserRow, UserStore } from '../store/ports/index.js';
 
@@ -52,7 +52,7 @@ export class AccountService {
   }
 
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
-    const email = normalizeEmail(input.email);
+    const email = normalizeNewEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });
     const user: UserRow = {
       id: randomId(),

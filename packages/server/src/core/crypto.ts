@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual, createCipheriv, createDecipheriv } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual, createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 
 /** base64url of `bytes` random bytes (256 bits by default, the contract's floor for opaque tokens). */
 export function randomToken(bytes = 32): string {
@@ -63,6 +63,10 @@ export class SecretBox {
   constructor(key: Buffer) {
     if (key.length !== 32) throw new TypeError('SecretBox needs a 32-byte key');
     this.#key = key;
+  }
+  /** A 32-byte key for one purpose (`info`), derived from this box's key by HKDF-SHA256. */
+  deriveKey(info: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, createHash('sha256').update('tessera').digest(), info, 32));
   }
   seal(plain: string, aad = ''): string {
     const iv = randomBytes(12);

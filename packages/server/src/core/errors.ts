@@ -92,6 +92,12 @@ export const ERRORS = {
     meaning: 'This sensitive operation needs a sign-in within the last few minutes (`auth_time`).',
     action: 'Sign in again, then repeat the request.',
   },
+  mfa_required: {
+    status: 403,
+    title: 'Sign in with a second factor to do this',
+    meaning: 'Admin actions need a session signed in with a second factor (TESSERA_ADMIN_REQUIRE_MFA).',
+    action: 'Sign out, sign in again with your authenticator app, passkey or recovery code, and retry.',
+  },
   forbidden: {
     status: 403,
     title: 'You may not do this',

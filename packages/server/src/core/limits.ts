@@ -83,8 +83,10 @@ export type LimitClass = 'signup' | 'forgot' | 'mfa';
 export class RouteLimits {
   private readonly perSecond: RequestLimiter;
   private readonly classes: Record<LimitClass, RateLimiterAbstract>;
+  /** risk reports per resource-server client per minute: a compromised client cannot flood the risk engine */
+  private readonly riskReports: RateLimiterAbstract;
 
-  constructor(state: SharedState, cfg: { perSecond: number; loginPerIpPer15Min: number }) {
+  constructor(state: SharedState, cfg: { perSecond: number; loginPerIpPer15Min: number; riskReportsPerMinute: number }) {
     const per15 = cfg.loginPerIpPer15Min;
     this.perSecond = new RequestLimiter(state, cfg.perSecond);
     this.classes = {
@@ -92,6 +94,7 @@ export class RouteLimits {
       forgot: state.limiter({ keyPrefix: 'forgot:ip', points: Math.max(1, Math.floor(per15 / 5)), durationSec: 900 }),
       mfa: state.limiter({ keyPrefix: 'mfa:ip', points: per15, durationSec: 900 }),
     };
+    this.riskReports = state.limiter({ keyPrefix: 'risk-report:client', points: cfg.riskReportsPerMinute, durationSec: 60 });
   }
 
   consume(ip: string): Promise<{ headers: RateLimitHeaders }> {
@@ -100,6 +103,10 @@ export class RouteLimits {
 
   consumeClass(cls: LimitClass, ip: string): Promise<{ headers: RateLimitHeaders }> {
     return limitOrThrow(this.classes[cls], ipKey(ip));
+  }
+
+  consumeRiskReport(clientId: string): Promise<{ headers: RateLimitHeaders }> {
+    return limitOrThrow(this.riskReports, clientId);
   }
 }
 

@@ -2,7 +2,11 @@ import type { Clock } from '../lib/clock.js';
 import type { RevocationRow, RevocationStore } from '../store/ports/index.js';
 import type { SharedState } from '../state/types.js';
 
-export const REVOCATION_CHANNEL = 'tessera:revocations';
+/**
+ * Under the deployment's Redis prefix (state/connect.ts). A message on it is only a wake-up: every node
+ * reads what it delivers from the database feed (core/feed-tail.ts).
+ */
+export const REVOCATION_CHANNEL = 'revocations';
 
 export interface RevocationItem {
   cursor: number;

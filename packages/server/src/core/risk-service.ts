@@ -1,7 +1,7 @@
 import type { Clock } from '../lib/clock.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
-import { assessRisk, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
+import { assessRisk, impossibleTravel, userAgentFamily, type RiskConfig, type RiskObservation, type RiskVerdict } from './risk.js';
 import type { Mailer } from '../mail/types.js';
 import { formatPlace, newSignInMail, securityAlertMail } from './notices/templates.js';
 import type { SessionRevoker } from './sessions/revoke.js';
@@ -18,6 +18,9 @@ export interface RiskDeps {
   /** a security mail that could not be sent (it never fails the request) */
   onMailError: (err: unknown) => void;
 }
+
+/** The only rule a resource server's report can trigger account-wide (see onReport). */
+const REPORT_RULES = [impossibleTravel] as const;
 
 /**
  * Applies the pure risk engine (core/risk.ts) on login, refresh and resource-server reports, and carries
@@ -54,16 +57,33 @@ export class RiskService {
     await this.apply(verdict, user, session, ctx);
   }
 
-  /** A resource server saw this session's token used from `ctx`; returns the verdict it should follow. */
-  async onReport(session: SessionRow, ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>): Promise<RiskVerdict> {
+  /**
+   * A resource server saw this session's token used from `ctx.ip` (the caller has already revoked that one
+   * session: a report alone does no more). Account-wide sign-out and a forced reset follow only when the
+   * server's own travel rule agrees, applied to the session's history as this server observed it and to the
+   * place its own database gives for the (validated) reported address. The reported user agent is only the
+   * client's word: it is recorded, never a reason to sign anyone out everywhere — one set of client
+   * credentials could otherwise do that to every user. The mail names only the place from our database,
+   * never reported text (address or agent), so a report cannot put words in an official security mail.
+   */
+  async onReport(session: SessionRow, ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>, clientId: string): Promise<RiskVerdict> {
     const user = await this.d.users.getUserById(session.userId);
-    if (!user || session.revokedAt !== null) return { action: 'allow' };
-    const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg);
-    try {
-      await this.apply(verdict, user, session, { ...ctx, dpopJkt: undefined });
-    } catch (err) {
-      if (!(err instanceof TesseraError && err.code === 'session_revoked')) throw err;
-    }
+    if (!user) return { action: 'allow' };
+    const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg, REPORT_RULES);
+    if (verdict.action !== 'block') return verdict;
+    await this.d.events.record({
+      type: verdict.event,
+      userId: user.id,
+      sessionId: session.id,
+      ip: ctx.ip,
+      data: { action: verdict.action, reason: verdict.reason, ...verdict.data, reported_by: clientId, user_agent: ctx.userAgent },
+    });
+    await this.d.users.setPasswordResetRequired(user.id, true);
+    await this.d.revoker.revokeAll(user.id, verdict.event);
+    this.mail(
+      user,
+      securityAlertMail({ event: 'impossible_travel', place: formatPlace(ctx.geo), at: this.d.clock.now(), ip: null, device: null, resetLink: `${this.cfg.issuer}/forgot-password` }),
+    );
     return verdict;
   }
 

@@ -9,6 +9,7 @@ import helmet from '@fastify/helmet';
 import type { TesseraServices } from '../tessera.js';
 import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
+import { limitConnectionsPerIp } from './connections.js';
 import { errorHandler, problemBody, sendProblem } from './problem.js';
 import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
@@ -67,6 +68,12 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     return503OnClosing: true,
     // a random id per request, carried by request.log into every line of that request and sent back
     genReqId: () => randomUUID(),
+    // Slow clients: a request (headers and body) must arrive within TESSERA_REQUEST_TIMEOUT, checked every
+    // second, and an idle socket is closed after a minute (above the 5 s feed heartbeat), so trickled bodies
+    // and silent sockets cannot pin connections; connections per peer address are bounded below.
+    requestTimeout: t.config.TESSERA_REQUEST_TIMEOUT * 1000,
+    connectionTimeout: 60_000,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(t.config.TESSERA_REQUEST_TIMEOUT * 1000, 60_000) },
   });
   app.decorate('shutdown', installShutdown(app, {
     graceSec: t.config.TESSERA_SHUTDOWN_GRACE,
@@ -80,6 +87,7 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   app.addHook('onError', async (_request, _reply, err) => {
     if (isUnavailable(err)) t.dependencies.suspect();
   });
+  limitConnectionsPerIp(app.server, t.config.TESSERA_MAX_CONNECTIONS_PER_IP, t.config.TESSERA_TRUST_PROXY);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -73,17 +74,19 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
 
   it('a resource server reports impossible travel and the session is revoked', async () => {
     const l = await signIn('reported@example.com', { 'x-forwarded-for': '81.2.69.160' });
-    const r = await http(s.url, 'POST', '/v1/risk/reports', { json: { sid: l.session_id, ip: '1.1.1.1', user_agent: 'curl/8' }, headers: { authorization: basic } });
-    expect(r.status).toBe(200);
-    expect(r.body).toEqual({ action: 'block', event: 'impossible_travel' });
+    const r = await http(s.url, 'POST', '/v1/risk/reports', { json: { token: l.access_token, ip: '1.1.1.1', user_agent: 'curl/8' }, headers: { authorization: basic } });
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ status: 'received' });
+    expect((await s.t.events.list({ type: 'impossible_travel' })).some((e) => e.sessionId === l.session_id)).toBe(true);
     expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: `Bearer ${l.access_token}` } })).status).toBe(401);
-    expect((await http(s.url, 'POST', '/v1/risk/reports', { json: { sid: l.session_id, ip: '1.1.1.1' } })).status).toBe(401);
+    expect((await http(s.url, 'POST', '/v1/risk/reports', { json: { token: l.access_token, ip: '1.1.1.1' } })).status).toBe(401);
   });
 
   it('admin endpoints need an --admin account made with the CLI', async () => {
     const made = await runCli(['users', 'create', '--email', 'root@example.com', '--password-stdin', '--admin'], env, `${PASSWORD}\n`);
     expect(made.code).toBe(0);
-    const admin = (await http(s.url, 'POST', '/v1/login', { json: { email: 'root@example.com', password: PASSWORD } })).body;
+    // Admin calls need a recent sign-in with a second factor (TESSERA_ADMIN_REQUIRE_MFA, on by default).
+    const admin = (await signInWithSecondFactor(s.url, 'root@example.com', PASSWORD)).login;
     expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1], 'base64url').toString()).roles).toEqual(['admin']);
     const user = await signIn('plain@example.com');
     const asUser = await http(s.url, 'GET', '/v1/admin/events', { headers: { authorization: `Bearer ${user.access_token}` } });

@@ -80,7 +80,9 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   let fiveTabsVerdict: Promise<Error | null>;
 
   beforeAll(async () => {
-    s = await startServer({ clock });
+    // The /admin page's buttons are what these tests exercise; the admin second-factor rule has its own
+    // attack test (test/http/admin.security.test.ts), so the admin here signs in with a password.
+    s = await startServer({ clock, env: { TESSERA_ADMIN_REQUIRE_MFA: 'false' } });
     base = s.t.config.issuer;
     expect(base).toMatch(/^http:\/\/localhost:\d+$/);
     browser = await launch();

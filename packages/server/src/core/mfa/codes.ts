@@ -8,8 +8,8 @@ export const RECOVERY_CODE_COUNT = 10;
 
 /**
  * One recovery code: `xxxx-xxxx-xxxx`, 12 base32 characters = 60 random bits. Online guessing is capped
- * by the mfa_token attempt budget; 60 bits is far beyond reach even for an offline attacker who only has
- * a code's SHA-256 from a database leak at a rate limited by the per-account budget.
+ * by the mfa_token attempt budget; offline, a leaked table is useless without the server's key, since
+ * codes are stored HMAC'd under a key derived from the key-encryption key (mfa/recovery.ts).
  */
 export function newRecoveryCode(): string {
   let s = '';
@@ -29,10 +29,9 @@ export function normalizeRecoveryCode(input: string): string | null {
   return /^[a-z2-7]{12}$/.test(s) ? s : null;
 }
 
-/** The stored form of a recovery code (its normalised SHA-256); null for input that cannot be a code. */
-export function hashRecoveryCode(input: string): string | null {
-  const n = normalizeRecoveryCode(input);
-  return n === null ? null : sha256(`recovery:${n}`);
+/** The form recovery codes were stored in before they were HMAC'd (still accepted: mfa/recovery.ts). */
+export function legacyRecoveryCodeHash(normalized: string): string {
+  return sha256(`recovery:${normalized}`);
 }
 
 /** A 6-digit one-time code for email or SMS, uniformly drawn (no modulo bias). */

@@ -9,7 +9,7 @@ import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../sto
 import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
-import { RecoveryCodeService } from './recovery.js';
+import { RECOVERY_KEY_INFO, RecoveryCodeService } from './recovery.js';
 import { TotpService } from './totp.js';
 import { WebauthnService, webauthnConfig } from './webauthn.js';
 import type { SmsSender } from './sms.js';
@@ -60,7 +60,7 @@ export interface MfaDeps {
 /** Wires the MFA services; `login` is the second factor the account service is built with. */
 export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
   const totp = new TotpService(d.stores.totp, d.state, d.box, d.clock);
-  const recovery = new RecoveryCodeService(d.stores.recovery, d.clock);
+  const recovery = new RecoveryCodeService(d.stores.recovery, d.clock, d.box.deriveKey(RECOVERY_KEY_INFO));
   const webauthn = new WebauthnService(d.stores.webauthn, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
   const phone = new PhoneService(d.stores.phones, d.state, d.box, d.clock, d.sms);
   const login = new MfaLogin(

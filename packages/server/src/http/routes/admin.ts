@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
@@ -6,8 +7,28 @@ import { adminEventsSchema, adminRequireResetSchema, adminRevokeSessionsSchema, 
 import type { ZodApp } from '../schemas/common.js';
 import { sessionToJson } from './account.js';
 
+/**
+ * A second factor in a session's `amr` (RFC 8176): `mfa` after a password plus a second step, or a
+ * passkey with user verification, which is two factors in itself (possession and PIN or biometrics).
+ */
+export function hasSecondFactor(amr: readonly string[]): boolean {
+  return amr.includes('mfa') || ((amr.includes('hwk') || amr.includes('swk')) && amr.includes('user'));
+}
+
 export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
-  const admin = { preHandler: auth.admin };
+  /**
+   * Every admin call needs a sign-in within 5 minutes and, with TESSERA_ADMIN_REQUIRE_MFA, a second factor:
+   * a stolen, leaked or forgotten admin session (days old, or a phished password alone) cannot sign users
+   * out, force resets or unlock accounts.
+   */
+  const stepUp = async (request: FastifyRequest): Promise<void> => {
+    const a = authOf(request);
+    auth.recent(a);
+    if (t.config.TESSERA_ADMIN_REQUIRE_MFA && !hasSecondFactor(a.session.amr)) {
+      throw new TesseraError('mfa_required', { detail: 'Admin actions need a sign-in with a second factor.', reason: `admin session amr ${a.session.amr.join('+')}` });
+    }
+  };
+  const admin = { preHandler: [auth.admin, stepUp] };
 
   const userOr404 = async (id: string) => {
     const user = await t.accounts.getUser(id);

@@ -6,16 +6,25 @@ import type { ZodApp } from '../schemas/common.js';
 import { introspectSchema, revokeSchema } from '../schemas/oauth.js';
 
 /** HTTP Basic client authentication (RFC 6749 §2.3.1) against `tessera clients create` credentials. */
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function authenticateClient(t: TesseraServices, request: FastifyRequest): Promise<ClientRow> {
   const header = request.headers.authorization;
   const m = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header) : null;
   if (!m) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const id = decodeURIComponent(decoded.slice(0, colon));
-  const secret = decodeURIComponent(decoded.slice(colon + 1));
+  // RFC 6749 §2.3.1 form-encoding; a malformed escape (`%zz`) is bad credentials (401), not a server error.
+  const id = safeDecode(decoded.slice(0, colon));
+  const secret = safeDecode(decoded.slice(colon + 1));
   // The secret is compared even for an unknown id, so timing does not reveal which client ids exist.
-  const client = await t.clients.authenticate(colon > 0 ? id : undefined, secret);
+  const client = await t.clients.authenticate(colon > 0 && id !== undefined && secret !== undefined ? id : undefined, secret ?? '');
   if (!client) throw new TesseraError('invalid_client', { headers: { 'WWW-Authenticate': 'Basic realm="tessera"' } });
   return client;
 }

@@ -1,25 +1,19 @@
 import { z } from 'zod';
-import { CLIENT, OneOf, op } from './common.js';
+import { CLIENT, op } from './common.js';
 
 export const ReportBody = z.strictObject({
-  sid: z.string().min(1).max(64).describe('the session id (`sid` claim) of the token seen'),
-  ip: z.string().min(2).max(64).describe('the IP address the token was used from'),
+  token: z.string().min(1).max(8192).describe('the access token the resource server saw (its audience must be this client\'s)'),
+  ip: z.string().min(2).max(45).describe('the IP address the token was used from'),
   user_agent: z.string().max(512).nullable().optional(),
 });
 
 export const reportSchema = op({
-  summary: 'Report a token seen from a suspicious place or device (resource servers)',
+  summary: 'Report a token seen used from an impossible place (resource servers)',
   tags: ['resource servers'],
   security: CLIENT,
   body: ReportBody,
   response: {
-    200: z
-      .object({
-        action: OneOf('allow', 'alert', 'block'),
-        event: OneOf('impossible_travel', 'session_anomaly', 'new_country', 'new_device').optional().describe('with `alert` and `block`'),
-        session: OneOf('unknown').optional().describe('the session is not known'),
-      })
-      .describe("The server's verdict"),
+    202: z.object({ status: z.literal('received') }).describe('The same answer for every accepted report'),
   },
-  errors: ['invalid_client'],
+  errors: ['invalid_request', 'invalid_client', 'invalid_token', 'rate_limited'],
 });
