@@ -549,4 +549,44 @@ export class KyselyStore implements Store {
   async deleteSmsPhone(userId: string): Promise<boolean> {
     return changed(await this.db.deleteFrom('mfa_sms').where('user_id', '=', userId).executeTakeFirst());
   }
+
+  // listings for the command line
+
+  async listUsers(opts: { query?: string; limit: number; cursor?: string }): Promise<{ items: UserRow[]; nextCursor: string | null }> {
+    let q = this.db.selectFrom('users').selectAll();
+    const query = opts.query?.trim();
+    if (query) {
+      // substr = prefix, not LIKE: no wildcard to escape, and the same meaning in every dialect
+      const prefix = query.normalize('NFKC').toLowerCase();
+      q = q.where((eb) => eb.or([eb('id', '=', query), eb(sql<string>`substr(${sql.ref('email')}, 1, ${[...prefix].length})`, '=', prefix)]));
+    }
+    const after = opts.cursor === undefined ? undefined : decodeUserCursor(opts.cursor);
+    if (after) q = q.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+    const rows = await q.orderBy('created_at').orderBy('id').limit(opts.limit + 1).execute();
+    const items = rows.slice(0, opts.limit).map((r) => map.users.fromRow(r));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > opts.limit && last ? encodeUserCursor(last) : null };
+  }
+
+  async listClients(): Promise<ClientRow[]> {
+    const rows = await this.db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, secretHash: r.secret_hash, createdAt: r.created_at }));
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    return changed(await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst());
+  }
+}
+
+const encodeUserCursor = (u: UserRow): string => Buffer.from(JSON.stringify([u.createdAt, u.id])).toString('base64url');
+
+/** A cursor from listUsers; anything else is a caller's mistake (TypeError), never a silent restart. */
+function decodeUserCursor(cursor: string): { createdAt: number; id: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { createdAt: v[0], id: v[1] };
+  } catch {
+    // falls through to the TypeError
+  }
+  throw new TypeError('listUsers: invalid cursor');
 }

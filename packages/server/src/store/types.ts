@@ -268,4 +268,15 @@ export interface Store {
 
   /** housekeeping: deletes MFA challenges and password resets that expired before `before`; returns how many */
   pruneExpired(before: number): Promise<number>;
+
+  // listings for the command line (`tessera users list`, `tessera clients list|delete`)
+  /**
+   * users ordered by (created_at, id), `limit` at a time; `query` is an email prefix or an exact id;
+   * `nextCursor` (opaque) continues after the last item, null when there is no more
+   */
+  listUsers(opts: { query?: string; limit: number; cursor?: string }): Promise<{ items: UserRow[]; nextCursor: string | null }>;
+  /** every resource-server client, ordered by (created_at, id) */
+  listClients(): Promise<ClientRow[]>;
+  /** true when a client with this id existed and is now gone */
+  deleteClient(id: string): Promise<boolean>;
 }

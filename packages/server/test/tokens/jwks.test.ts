@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasPostgres } from '../support/services.js';
+import { BIN, NODE_SOURCE } from '../support/process.js';
 import { http, startServer, type DbKind, type TestServer } from '../support/server.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/tessera.mjs');
 const PASSWORD = 'correct horse battery staple';
 
 for (const db of ['sqlite', 'postgres'] as DbKind[]) {
@@ -35,7 +34,7 @@ for (const db of ['sqlite', 'postgres'] as DbKind[]) {
       for (const k of set.keys) expect(k.d).toBeUndefined();
 
       const env = { ...process.env, TESSERA_DATABASE_URL: s.t.config.databaseUrl, TESSERA_DATA_DIR: s.dataDir, TESSERA_LOG_LEVEL: 'silent' };
-      const out = await run(process.execPath, [BIN, 'keys', 'rotate'], { env });
+      const out = await run(process.execPath, [...NODE_SOURCE, BIN, 'keys', 'rotate'], { env });
       expect(out.stdout).toMatch(/current/);
 
       // The running server picks the rotation up within its reload interval.
