@@ -1,6 +1,13 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// The workspace packages export their TypeScript sources under this condition: tests, tsc (customConditions)
+// and tsx child processes (--conditions) all run src/ directly, never a stale dist/.
+const SOURCE = '@tessera/source';
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
@@ -9,5 +16,6 @@ export default defineConfig({
     // on this 2-core machine so timing assertions are not skewed by neighbours.
     fileParallelism: false,
     reporters: ['default', './test/summary-reporter.ts'],
+    globalSetup: ['./packages/browser/test/bundle-setup.ts'],
   },
 });

@@ -13,7 +13,7 @@ export interface ServerHandle {
 export async function startServer(variant: string, env: Record<string, string>, core: number | undefined): Promise<ServerHandle> {
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers under load.
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extra, '--import', 'tsx', 'bench/server.ts', variant];
+  const node = [process.execPath, ...extra, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server.ts', variant];
   const [cmd, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node];
   const child = spawn(cmd, args, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../packages/server/test/support/cli.js';
-import { spawnServer, type ServerProcess } from '../../packages/server/test/support/process.js';
+import { NODE_SOURCE, spawnServer, type ServerProcess } from '../../packages/server/test/support/process.js';
 import { freePort, http } from '../../packages/server/test/support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -44,7 +44,7 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
     const { client_id, client_secret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    api = spawn(process.execPath, [...NODE_SOURCE, MAIN], {
       env: {
         ...process.env,
         EXAMPLE_PORT: String(apiPort),

@@ -1,8 +1,9 @@
 /**
  * Behaviour of the server-rendered pages: forms and buttons talk to the JSON API with fetch (cookie
- * transport) through tessera-client.js; errors from problem+json land in the form's aria-live status.
+ * transport) through tessera-client.js (the built @tessera/browser package); errors from problem+json land
+ * in the form's aria-live status.
  */
-import { api, onSignedOut, refresh, signedIn, signOut, start } from './tessera-client.js';
+import { api, onSignedOut, refresh, signIn, signedIn, signOut, start } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
 
 const page = document.body.dataset.page;
@@ -68,9 +69,11 @@ async function busy(control, fn) {
 // ---- sign-in ---------------------------------------------------------------------------------------
 let mfaToken;
 
-async function afterLogin(form, res) {
-  if (res.ok && res.body?.mfa_required) return secondStep(res.body);
-  if (res.ok) return finishSignIn(res.body);
+/** `result` is @tessera/browser's signIn() outcome: signed in (silent refresh already started), a second step, or refused. */
+async function afterLogin(form, result) {
+  if (result.status === 'mfa-required') return secondStep(result.response.body);
+  if (result.status === 'signed-in') return location.assign(nextUrl());
+  const res = result.response;
   if (res.body?.code === 'password_reset_required') {
     const notice = $('[data-reset-notice]');
     if (notice) {
@@ -131,7 +134,7 @@ function insertQr(container, svgText) {
 
 // ---- handlers -----------------------------------------------------------------------------------------
 const FORMS = {
-  'sign-in': async (form, f) => afterLogin(form, await api('POST', '/v1/login', { email: f.email, password: f.password, transport: 'cookie' })),
+  'sign-in': async (form, f) => afterLogin(form, await signIn({ email: f.email, password: f.password })),
   mfa: async (form, f) => {
     const res = await api('POST', '/v1/login/mfa', { mfa_token: mfaToken, method: f.method, code: f.code.replace(/\s+/g, '') });
     return res.ok ? finishSignIn(res.body) : sayProblem(form, res);
@@ -139,7 +142,7 @@ const FORMS = {
   'sign-up': async (form, f) => {
     const res = await api('POST', '/v1/accounts', { email: f.email, password: f.password });
     if (!res.ok) return say(form, problem(res));
-    return afterLogin(form, await api('POST', '/v1/login', { email: f.email, password: f.password, transport: 'cookie' }));
+    return afterLogin(form, await signIn({ email: f.email, password: f.password }));
   },
   'forgot-password': async (form, f) => {
     const res = await api('POST', '/v1/password/forgot', { email: f.email });

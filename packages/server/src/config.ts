@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from './lib/suggest.js';
 
 /**
  * The one configuration schema. Every option is an environment variable (and the same name as a CLI flag,
@@ -13,7 +14,9 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000).describe('listen port'),
   HOST: z.string().min(1).default('127.0.0.1').describe('listen address'),
-  TESSERA_ISSUER: z.url().optional().describe('`iss` of every token; also the audience default (default http://localhost:$PORT)'),
+  TESSERA_ISSUER: z
+    .url({ protocol: /^https?$/, error: 'an absolute http:// or https:// URL (https://auth.example.com)' })
+    .optional().describe('`iss` of every token; also the audience default (default http://localhost:$PORT)'),
   TESSERA_AUDIENCE: z.string().min(1).optional().describe('`aud` of access tokens (default: the issuer)'),
   TESSERA_DATA_DIR: z.string().min(1).default('./data').describe('folder for the SQLite file, the generated key-encryption key and the mail outbox'),
   TESSERA_DATABASE_URL: z.string().min(1).optional().describe('`sqlite:PATH`, `sqlite::memory:`, `postgres://…` (`?schema=NAME` picks a schema) or `mysql://…` / `mariadb://…` (the path names the database, created if missing) (default sqlite:$TESSERA_DATA_DIR/tessera.db)'),
@@ -71,7 +74,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parse and validate configuration from an environment-like record. Unknown variables are ignored. */
+/**
+ * `TESSERA_*` variables that configure nothing, each with a did-you-mean: a misspelt name would otherwise
+ * leave its setting at the default without a word. `TESSERA_TEST_*` belongs to the test suite.
+ */
+export function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const names = Object.keys(configSchema.shape);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('TESSERA_') && !k.startsWith('TESSERA_TEST_') && !(k in configSchema.shape))
+    .map((k) => {
+      const guess = closest(k, names);
+      return `${k} is not a Tessera variable${guess ? ` (did you mean ${guess}?)` : ''}; it is ignored`;
+    });
+}
+
+/** Parse and validate configuration from an environment-like record. Unknown variables are ignored (see unknownVariables). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {

@@ -1,48 +1,39 @@
-import { mkdir } from 'node:fs/promises';
-import { ConfigError, configSchema, loadConfig, type Config } from '../config.js';
+import { createRequire } from 'node:module';
+import { ConfigError, loadConfig, unknownVariables, type Config } from '../config.js';
 import { isTesseraError } from '../core/errors.js';
-import { buildApp } from '../http/app.js';
-import { createTessera, type TesseraServices } from '../tessera.js';
+import { COMMAND_FLAGS, UsageError, commandOf, parseArgv } from './args.js';
+import type { CommandInput } from './commands.js';
+import { InfrastructureError, describe, prepareFiles, requireInstallation } from './infrastructure.js';
+
+export { parseArgv } from './args.js';
 
 const USAGE = `usage: tessera <command> [--VARIABLE=value …]
 
 commands:
-  serve                                        run the server
-  migrate                                      apply database migrations
+  serve                                        run the server (creates the database on first start)
+  migrate                                      create the database, or bring it up to date
   keys rotate                                  next → current → previous; a new next key
   keys list                                    list signing keys
   users create --email E --password-stdin [--admin]
+  users list [--query EMAIL-PREFIX|ID] [--limit N] [--cursor C] [--json]
   clients create --name N [--json]             a resource-server client (secret printed once)
+  clients list [--json]
+  clients delete ID
+
+options:
+  --version                                    print the version
+  --init                                       let a command other than serve/migrate create a new database
 
 Every command reads the configuration variables (see docs/configuration.md) from the environment, or as
 flags with the same name: --PORT=4000, --TESSERA_DATABASE_URL=sqlite:./data/x.db (or --tessera-database-url).`;
 
-/** Split argv into positional words, command flags and configuration overrides. */
-export function parseArgv(argv: string[]): { words: string[]; flags: Map<string, string | true>; env: Record<string, string> } {
-  const words: string[] = [];
-  const flags = new Map<string, string | true>();
-  const env: Record<string, string> = {};
-  const known = new Set(Object.keys(configSchema.shape));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      words.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const rawName = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const envName = rawName.toUpperCase().replace(/-/g, '_');
-    let value: string | true = eq > 0 ? a.slice(eq + 1) : true;
-    if (value === true && known.has(envName) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i]!;
-    if (known.has(envName)) {
-      if (value === true) throw new ConfigError(`--${rawName} needs a value`);
-      env[envName] = value;
-    } else {
-      if (value === true && ['email', 'name'].includes(rawName) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i]!;
-      flags.set(rawName, value);
-    }
-  }
-  return { words, flags, env };
+/** Commands that may create a new installation without --init. */
+const CREATES = new Set(['serve', 'migrate']);
+
+function version(): string {
+  // ../../package.json from src/cli/ and from dist/cli/ alike
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
 }
 
 async function readStdin(): Promise<string> {
@@ -52,84 +43,57 @@ async function readStdin(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let config: Config | undefined;
   try {
     const { words, flags, env } = parseArgv(argv);
-    const cmd = words.join(' ');
-    if (cmd === '' || flags.has('help') || cmd === 'help') {
+    if (flags.has('version')) {
+      console.log(version());
+      return 0;
+    }
+    const { command, rest } = commandOf(words);
+    if (command === '' || flags.has('help') || command === 'help') {
       console.log(USAGE);
-      return cmd === '' && !flags.has('help') ? 2 : 0;
+      return command === '' && !flags.has('help') ? 2 : 0;
     }
-    const config = loadConfig({ ...process.env, ...env });
-    // the data folder holds the database, the key-encryption key and the outboxes: owner only
-    await mkdir(config.TESSERA_DATA_DIR, { recursive: true, mode: 0o700 });
-    switch (cmd) {
-      case 'serve':
-        return await serve(config);
-      case 'migrate':
-      case 'keys rotate':
-      case 'keys list':
-      case 'users create':
-      case 'clients create':
-        return await oneShot(cmd, config, flags);
-      default:
-        console.error(`unknown command: ${cmd}\n\n${USAGE}`);
-        return 2;
-    }
+    if (!(command in COMMAND_FLAGS)) throw new UsageError(`unknown command: ${command}`);
+    if (rest.length > 0 && command !== 'clients delete') throw new UsageError(`unexpected argument for ${command}: ${rest.join(' ')}`);
+    for (const warning of unknownVariables(process.env)) console.error(`warning: ${warning}`);
+    config = loadConfig({ ...process.env, ...env });
+    if (!CREATES.has(command) && !flags.has('init')) await requireInstallation(config);
+    prepareFiles(config);
+    if (command === 'serve') return await serve(config);
+    return await oneShot(command, config, { flags, rest, readStdin });
   } catch (err) {
-    if (err instanceof ConfigError) console.error(err.message);
-    else if (isTesseraError(err)) console.error(`error: ${err.code}${err.detail ? `: ${err.detail}` : ''}`);
-    else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    return report(err, config);
   }
 }
 
-async function oneShot(cmd: string, config: Config, flags: Map<string, string | true>): Promise<number> {
-  // commands work through the services only, like the HTTP layer
-  const t: TesseraServices & { close(): Promise<void> } = await createTessera(config, { oneShot: true });
-  try {
-    switch (cmd) {
-      case 'migrate':
-        console.log('migrations applied'); // createTessera migrates
-        return 0;
-      case 'keys rotate': {
-        await t.keys.rotate();
-        await t.events.record({ type: 'keys_rotated' });
-        for (const k of t.keys.list()) console.log(`${k.state.padEnd(8)} ${k.alg.padEnd(6)} ${k.kid}`);
-        return 0;
-      }
-      case 'keys list':
-        for (const k of t.keys.list()) console.log(`${k.state.padEnd(8)} ${k.alg.padEnd(6)} ${k.kid}  ${new Date(k.createdAt).toISOString()}`);
-        return 0;
-      case 'users create': {
-        const email = flags.get('email');
-        if (typeof email !== 'string' || !flags.has('password-stdin')) {
-          console.error('usage: tessera users create --email E --password-stdin [--admin]');
-          return 2;
-        }
-        const password = await readStdin();
-        const user = await t.accounts.register({ email, password, isAdmin: flags.has('admin') });
-        console.log(JSON.stringify({ id: user.id, email: user.email, admin: user.isAdmin }));
-        return 0;
-      }
-      case 'clients create': {
-        const name = flags.get('name');
-        if (typeof name !== 'string' || name.length === 0) {
-          console.error('usage: tessera clients create --name N [--json]');
-          return 2;
-        }
-        const { id, secret } = await t.clients.create(name);
-        if (flags.has('json')) console.log(JSON.stringify({ client_id: id, client_secret: secret }));
-        else console.log(`client_id:     ${id}\nclient_secret: ${secret}\n(the secret is shown only now; store it in the resource server's configuration)`);
-        return 0;
-      }
-    }
+function report(err: unknown, config: Config | undefined): number {
+  if (err instanceof UsageError) {
+    console.error(`${err.message}\n\n${USAGE}`);
     return 2;
+  }
+  if (err instanceof ConfigError || err instanceof InfrastructureError) console.error(err.message);
+  else if (isTesseraError(err)) console.error(`error: ${err.code}${err.detail ? `: ${err.detail}` : ''}`);
+  else console.error(`error: ${(config && describe(err, config)) ?? (err instanceof Error ? err.message : String(err))}`);
+  return 1;
+}
+
+// The server's modules load only once a command runs, so --version, --help and usage errors answer at once.
+async function oneShot(command: string, config: Config, input: CommandInput): Promise<number> {
+  const [{ createTessera }, { ONE_SHOT }] = await Promise.all([import('../tessera.js'), import('./commands.js')]);
+  const run = ONE_SHOT[command];
+  if (run === undefined) throw new UsageError(`unknown command: ${command}`);
+  const t = await createTessera(config, { oneShot: true });
+  try {
+    return await run(t, input);
   } finally {
     await t.close();
   }
 }
 
 async function serve(config: Config): Promise<number> {
+  const [{ createTessera }, { buildApp }] = await Promise.all([import('../tessera.js'), import('../http/app.js')]);
   const t = await createTessera(config);
   const app = await buildApp(t, { closeBackend: () => t.close() });
   // readiness 503, stop accepting, end revocation streams, drain, force-close, exit 0 (http/shutdown.ts)

@@ -4,6 +4,11 @@ import path from 'node:path';
 import { freePort } from './server.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/tessera.mjs');
+/**
+ * Node flags for a child process that runs the TypeScript sources: the `@tessera/source` export condition
+ * makes `tessera/cli` and `@tessera/sdk` resolve to src/ (never a stale dist/), tsx compiles them.
+ */
+export const NODE_SOURCE = ['--conditions=@tessera/source', '--import', 'tsx'];
 
 export interface ServerProcess {
   url: string;
@@ -16,7 +21,7 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>, port?: number, opts: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   let out = '';
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [...NODE_SOURCE, BIN, 'serve'], {
     env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', ...env, PORT: String(p), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
+import { BIN, NODE_SOURCE } from '../support/process.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/tessera.mjs');
 const PASSWORD = 'correct horse battery staple';
 
 for (const db of DB_KINDS) {
@@ -34,7 +33,7 @@ for (const db of DB_KINDS) {
       for (const k of set.keys) expect(k.d).toBeUndefined();
 
       const env = { ...process.env, TESSERA_DATABASE_URL: s.t.config.databaseUrl, TESSERA_DATA_DIR: s.dataDir, TESSERA_LOG_LEVEL: 'silent' };
-      const out = await run(process.execPath, [BIN, 'keys', 'rotate'], { env });
+      const out = await run(process.execPath, [...NODE_SOURCE, BIN, 'keys', 'rotate'], { env });
       expect(out.stdout).toMatch(/current/);
 
       // The running server picks the rotation up within its reload interval.

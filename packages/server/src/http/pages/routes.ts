@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +11,8 @@ import { PAGE_CSP } from './layout.js';
 import { forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+/** The built @tessera/browser module, served as /static/tessera-client.js (pages.js imports it). */
+const CLIENT_BUNDLE = createRequire(import.meta.url).resolve('@tessera/browser/bundle');
 
 type SignedIn = (a: AuthContext, expiresIn: number, request: FastifyRequest) => Promise<string>;
 
@@ -27,6 +31,7 @@ const q = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 512) : '')
 /** The server-rendered pages (API.md "Pages") and their static script and style under /static/. */
 export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth: HttpAuth): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, list: false, dotfiles: 'deny' });
+  app.get('/static/tessera-client.js', { schema: { hide: true } }, (_request, reply) => reply.sendFile(path.basename(CLIENT_BUNDLE), path.dirname(CLIENT_BUNDLE)));
   const hide = { schema: { hide: true } };
 
   // A GET carries no CSRF risk, so authenticate() checks only the access cookie's token and session here.

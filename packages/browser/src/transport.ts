@@ -1,0 +1,40 @@
+import type { ApiResponse, HeaderSource } from './types.js';
+
+/** Merge the headers every source adds for this request, in order (a later source wins). */
+export async function headersFor(sources: readonly HeaderSource[], method: string, url: string, base: HeadersInit | undefined): Promise<Headers> {
+  const headers = new Headers(base);
+  for (const source of sources) {
+    for (const [name, value] of Object.entries(await source({ method, url }))) headers.set(name, value);
+  }
+  return headers;
+}
+
+/** One JSON request with the session cookies; the body is parsed JSON or null. Rejects on network errors. */
+export async function sendJson(sources: readonly HeaderSource[], method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  const headers = await headersFor(sources, method, path, { accept: 'application/json' });
+  if (body !== undefined) headers.set('content-type', 'application/json');
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, ok: res.ok, body: await parseBody(res) };
+}
+
+async function parseBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a 401 response says the access token expired or is unknown (worth one refresh), read from a clone. */
+export async function isExpiredTokenResponse(res: Response): Promise<boolean> {
+  if (res.status !== 401) return false;
+  const body = await parseBody(res.clone());
+  return typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'invalid_token';
+}

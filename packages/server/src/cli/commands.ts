@@ -1,0 +1,98 @@
+/** The one-shot commands: each runs against a Tessera built without background timers, then exits. */
+import { randomBytes } from 'node:crypto';
+import type { Tessera } from '../tessera.js';
+import { randomId, sha256 } from '../core/crypto.js';
+import { UsageError } from './args.js';
+
+export interface CommandInput {
+  flags: Map<string, string | true>;
+  /** words after the command's name (`clients delete ID` → [ID]) */
+  rest: string[];
+  readStdin: () => Promise<string>;
+}
+
+type Command = (t: Tessera, input: CommandInput) => Promise<number>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const stringFlag = (flags: Map<string, string | true>, name: string): string | undefined => {
+  const v = flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+};
+
+export const ONE_SHOT: Record<string, Command> = {
+  migrate: async () => {
+    console.log('migrations applied'); // createTessera migrates
+    return 0;
+  },
+  'keys rotate': async (t) => {
+    await t.keys.rotate();
+    await t.events.record({ type: 'keys_rotated' });
+    for (const k of t.keys.list()) console.log(`${k.state.padEnd(8)} ${k.alg.padEnd(6)} ${k.kid}`);
+    return 0;
+  },
+  'keys list': async (t) => {
+    for (const k of t.keys.list()) console.log(`${k.state.padEnd(8)} ${k.alg.padEnd(6)} ${k.kid}  ${iso(k.createdAt)}`);
+    return 0;
+  },
+  'users create': async (t, { flags, readStdin }) => {
+    const email = stringFlag(flags, 'email');
+    if (email === undefined || !flags.has('password-stdin')) throw new UsageError('usage: tessera users create --email E --password-stdin [--admin]');
+    const user = await t.accounts.register({ email, password: await readStdin(), isAdmin: flags.has('admin') });
+    console.log(JSON.stringify({ id: user.id, email: user.email, admin: user.isAdmin }));
+    return 0;
+  },
+  'users list': usersList,
+  'clients create': async (t, { flags }) => {
+    const name = stringFlag(flags, 'name');
+    if (!name) throw new UsageError('usage: tessera clients create --name N [--json]');
+    const id = `rs_${randomId()}`;
+    const secret = randomBytes(32).toString('base64url');
+    await t.store.createClient({ id, name, secretHash: sha256(secret), createdAt: t.clock.now() });
+    if (flags.has('json')) console.log(JSON.stringify({ client_id: id, client_secret: secret }));
+    else console.log(`client_id:     ${id}\nclient_secret: ${secret}\n(the secret is shown only now; store it in the resource server's configuration)`);
+    return 0;
+  },
+  'clients list': async (t, { flags }) => {
+    const clients = await t.store.listClients();
+    if (flags.has('json')) {
+      console.log(JSON.stringify(clients.map((c) => ({ client_id: c.id, name: c.name, created_at: iso(c.createdAt) }))));
+    } else {
+      for (const c of clients) console.log(`${c.id}  ${iso(c.createdAt)}  ${c.name}`);
+    }
+    return 0;
+  },
+  'clients delete': async (t, { rest }) => {
+    const [id, ...extra] = rest;
+    if (id === undefined || extra.length > 0) throw new UsageError('usage: tessera clients delete ID');
+    if (!(await t.store.deleteClient(id))) {
+      console.error(`no client ${id} (tessera clients list shows them)`);
+      return 1;
+    }
+    console.log(`deleted ${id}: its client_id and secret no longer authenticate`);
+    return 0;
+  },
+};
+
+/** `users list [--query Q] [--limit N] [--cursor C] [--json]`: one page; the next page's cursor on stderr. */
+async function usersList(t: Tessera, { flags }: CommandInput): Promise<number> {
+  const limitText = stringFlag(flags, 'limit') ?? '50';
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, not "${limitText}"`);
+  const query = stringFlag(flags, 'query');
+  const cursor = stringFlag(flags, 'cursor');
+  let page: Awaited<ReturnType<Tessera['store']['listUsers']>>;
+  try {
+    page = await t.store.listUsers({ limit, ...(query !== undefined ? { query } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+  } catch (err) {
+    if (err instanceof TypeError) throw new UsageError(`--cursor: not a cursor this command printed`);
+    throw err;
+  }
+  const rows = page.items.map((u) => ({ id: u.id, email: u.email, admin: u.isAdmin, created_at: iso(u.createdAt) }));
+  if (flags.has('json')) {
+    console.log(JSON.stringify({ users: rows, next_cursor: page.nextCursor }));
+    return 0;
+  }
+  for (const u of rows) console.log(`${u.id}  ${u.created_at}  ${u.email}${u.admin ? '  (admin)' : ''}`);
+  if (page.nextCursor !== null) console.error(`more: tessera users list --limit ${limit} --cursor ${page.nextCursor}${query !== undefined ? ` --query ${query}` : ''}`);
+  return 0;
+}
