@@ -81,9 +81,10 @@ export class SqlKekCheck implements KekCheckStore {
 
   async anySealedKey(): Promise<{ kid: string; sealed: string } | undefined> {
     return orUndefined(async () => {
-      const r = await sql<{ kid: string; private_sealed: string }>`select kid, private_sealed from signing_keys where private_sealed like 'v1.%' limit 1`.execute(this.db);
+      // result columns come back camelCased (CamelCasePlugin), raw SQL included
+      const r = await sql<{ kid: string; privateSealed: string }>`select kid, private_sealed from signing_keys where private_sealed like 'v1.%' limit 1`.execute(this.db);
       const row = r.rows[0];
-      return row && { kid: row.kid, sealed: row.private_sealed };
+      return row && { kid: row.kid, sealed: row.privateSealed };
     });
   }
 }
