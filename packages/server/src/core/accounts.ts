@@ -124,6 +124,8 @@ export class AccountService {
     }
     checkPasswordPolicy(next, this.cfg.passwordMinLength, { email: user.email });
     await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(next));
+    // a reset link mailed before the change (perhaps to an attacker reading the mailbox) dies with the old password
+    await this.d.resets.voidPasswordResets(user.id, this.d.clock.now());
     // Whoever else holds a session may be the reason for the change: sign them all out.
     await this.d.sessions.revokeAll(user.id, 'password_changed', sessionId);
     await this.d.events.record({ type: 'password_changed', userId: user.id, sessionId, ip: ctx.ip });
@@ -164,6 +166,8 @@ export class AccountService {
     const consumed = await this.d.resets.consumePasswordReset(row.id, this.d.clock.now());
     if (!consumed) throw new TesseraError('invalid_grant', { detail: 'The reset link is invalid or has expired.', reason: 'reset token used or expired' });
     await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(newPassword));
+    // sibling links: another link of the same user, mailed earlier, must not reset the new password again
+    await this.d.resets.voidPasswordResets(user.id, this.d.clock.now());
     await this.d.users.setPasswordResetRequired(user.id, false);
     await this.d.sessions.revokeAll(user.id, 'password_reset');
     await this.d.events.record({ type: 'password_reset_completed', userId: user.id, ip: ctx.ip });

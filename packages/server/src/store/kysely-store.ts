@@ -564,4 +564,16 @@ export class KyselyStore implements Store {
   async deleteSmsPhone(userId: string): Promise<boolean> {
     return changed(await this.db.deleteFrom('mfa_sms').where('user_id', '=', userId).executeTakeFirst());
   }
+
+  // ---- wave/lockout (issue 17 items 3-5, 11): new operations, to port into the per-area stores ----
+
+  async voidPasswordResets(userId: string, now: number): Promise<number> {
+    const r = await this.db
+      .updateTable('password_resets')
+      .set({ used_at: now })
+      .where('user_id', '=', userId)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
 }

@@ -275,4 +275,11 @@ export interface Store {
 
   /** housekeeping: deletes MFA challenges and password resets that expired before `before`; returns how many */
   pruneExpired(before: number): Promise<number>;
+
+  // ---- wave/lockout (issue 17 items 3-5, 11): new operations, to port into the per-area stores ----
+  /**
+   * Voids every unused reset link of the user (sets used_at = `now`) in one UPDATE, so a sibling link
+   * mailed earlier cannot be redeemed after a reset or a password change; returns how many it voided.
+   */
+  voidPasswordResets(userId: string, now: number): Promise<number>;
 }
