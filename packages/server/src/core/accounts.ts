@@ -119,9 +119,15 @@ export class AccountService {
   }
 
   async changePassword(user: UserRow, sessionId: string, current: string, next: string, ctx: RequestContext): Promise<void> {
+    const key = { ip: ctx.ip, account: user.email };
+    // guessing the current password with a stolen session: counted and backed off like login attempts
+    await this.d.guard.checkChange(user.id, key);
     if (!(await this.d.hasher.verify(user.passwordHash, current))) {
+      await this.d.guard.recordFailure(key);
+      await this.d.events.record({ type: 'password_change_failed', userId: user.id, sessionId, ip: ctx.ip });
       throw new TesseraError('invalid_credentials', { reason: 'wrong current password on change' });
     }
+    await this.d.guard.recordSuccess(key);
     checkPasswordPolicy(next, this.cfg.passwordMinLength, { email: user.email });
     await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(next));
     // a reset link mailed before the change (perhaps to an attacker reading the mailbox) dies with the old password

@@ -114,6 +114,8 @@ export interface LoginGuardConfig {
   ipFailuresPerDay?: number;
   /** longest backoff, seconds (default 3600) */
   maxBackoffSec?: number;
+  /** password-change attempts per user per 15 minutes, over all addresses (default 10) */
+  changesPerUserPer15Min?: number;
 }
 
 export interface LoginKey {
@@ -134,6 +136,7 @@ export class LoginGuard {
   private readonly accountFailures: RateLimiterAbstract;
   private readonly known: RateLimiterAbstract;
   private readonly epochs: RateLimiterAbstract;
+  private readonly changes: RateLimiterAbstract;
   private readonly maxBackoffSec: number;
 
   constructor(state: SharedState, private readonly cfg: LoginGuardConfig) {
@@ -151,6 +154,7 @@ export class LoginGuard {
     this.known = state.limiter({ keyPrefix: 'login:known', points: 1, durationSec: KNOWN_SEC });
     // bumped by unlock(): per-(account, IP) keys embed it, so an unlock clears every IP's backoff at once
     this.epochs = state.limiter({ keyPrefix: 'login:epoch', points: 1_000_000_000, durationSec: 2 * DAY });
+    this.changes = state.limiter({ keyPrefix: 'pwchange:user', points: cfg.changesPerUserPer15Min ?? 10, durationSec: 900 });
   }
 
   private async pairKey(ip: string, account: string): Promise<string> {
@@ -197,6 +201,15 @@ export class LoginGuard {
       }
       throw err;
     }
+  }
+
+  /**
+   * `POST /v1/password/change`: a stolen session must not become a password-guessing oracle. A per-user
+   * budget (every address at once), then the login rules for (account, IP): the same backoff and daily cap.
+   */
+  async checkChange(userId: string, key: LoginKey): Promise<void> {
+    await limitOrThrow(this.changes, userId);
+    await this.check(key);
   }
 
   async recordFailure(key: LoginKey): Promise<void> {

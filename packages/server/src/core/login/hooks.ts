@@ -8,6 +8,8 @@ import type { UserRow } from '../../store/ports/index.js';
 /** Brute-force policy (core/limits.ts LoginGuard): counts every attempt before the password is checked. */
 export interface AttemptGuard {
   check(key: { ip: string; account: string }): Promise<void>;
+  /** a password change's check of the current password: a per-user budget, then `check` */
+  checkChange(userId: string, key: { ip: string; account: string }): Promise<void>;
   recordFailure(key: { ip: string; account: string }): Promise<void>;
   recordSuccess(key: { ip: string; account: string }): Promise<void>;
 }
