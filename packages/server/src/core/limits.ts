@@ -164,9 +164,23 @@ export class LoginGuard {
 
   /**
    * Call before verifying the password; counts the attempt. Throws TesseraError('rate_limited') with
-   * Retry-After and RateLimit-* headers when any limit refuses it.
+   * Retry-After and RateLimit-* headers when any limit refuses it, the account's daily cap included.
    */
   async check(key: LoginKey): Promise<void> {
+    await this.gate(key, false);
+  }
+
+  /**
+   * The password step's gate: like `check`, except that the account's daily failure cap (tripped, from an
+   * address the account never signed in from) is returned as `capped` instead of thrown. The caller
+   * verifies the password anyway and throws `capped` unless it is right; a right one gets a second step,
+   * never a session (AccountService.login), so tripping the cap cannot lock the owner out.
+   */
+  admit(key: LoginKey): Promise<{ capped: TesseraError | null }> {
+    return this.gate(key, true);
+  }
+
+  private async gate(key: LoginKey, spareCapped: boolean): Promise<{ capped: TesseraError | null }> {
     const ip = ipKey(key.ip);
     const { account } = key;
     const [pk, acct, known, ipFail] = await Promise.all([
@@ -178,11 +192,18 @@ export class LoginGuard {
     if (this.ipFailures && ipFail && ipFail.consumedPoints >= this.ipFailures.points) {
       throw rateLimited(this.ipFailures.points, msLeft(this.ipFailures, ipFail), 'ip daily failure cap');
     }
-    if (acct && acct.consumedPoints >= this.cfg.accountFailuresPerDay && !known) {
-      throw rateLimited(this.cfg.accountFailuresPerDay, msLeft(this.accountFailures, acct), 'account daily failure cap');
-    }
+    const capped =
+      acct && acct.consumedPoints >= this.cfg.accountFailuresPerDay && !known
+        ? rateLimited(this.cfg.accountFailuresPerDay, msLeft(this.accountFailures, acct), 'account daily failure cap')
+        : null;
+    if (capped && !spareCapped) throw capped;
+    // a spared attempt still counts against the address: the per-IP cap and the backoff hold as ever
     await limitOrThrow(this.attempts, ip);
+    await this.backoffOrThrow(pk);
+    return { capped };
+  }
 
+  private async backoffOrThrow(pk: string): Promise<void> {
     // Counted before the password is checked, so a concurrent burst cannot slip past the backoff: each
     // attempt gets its own number, and past the free ones only the first in each backoff window proceeds
     // (windows of 1 s, 2 s, 4 s … up to maxBackoffSec). Success resets the count.
@@ -231,5 +252,15 @@ export class LoginGuard {
   /** Administrator unlock: clears the account's daily cap and every (account, IP) backoff. */
   async unlock(account: string): Promise<void> {
     await Promise.all([this.epochs.penalty(account), this.accountFailures.delete(account)]);
+  }
+
+  /** A completed reset or second-factor sign-in proves the owner: the counters an attacker ran up go. */
+  clear(account: string): Promise<void> {
+    return this.unlock(account);
+  }
+
+  /** The owner approved this address by mail (core/login/approvals.ts): it passes the daily cap from now on. */
+  async approve(key: LoginKey): Promise<void> {
+    await this.known.set(`${ipKey(key.ip)} ${key.account}`, 1, KNOWN_SEC);
   }
 }

@@ -121,7 +121,7 @@ export interface MfaChallengesTable {
   id: string;
   user_id: string | null;
   secret_hash: string;
-  kind: 'mfa' | 'webauthn_register' | 'webauthn_login';
+  kind: 'mfa' | 'webauthn_register' | 'webauthn_login' | 'login_approval';
   challenge: string | null;
   failures: number;
   created_at: number;

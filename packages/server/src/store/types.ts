@@ -130,7 +130,8 @@ export interface MfaChallengeRow {
   id: string;
   userId: string | null;
   secretHash: string;
-  kind: 'mfa' | 'webauthn_register' | 'webauthn_login';
+  /** `login_approval`: a mailed approval link past the daily failure cap (core/login/approvals.ts) */
+  kind: 'mfa' | 'webauthn_register' | 'webauthn_login' | 'login_approval';
   /** WebAuthn challenge, or a hashed email/SMS OTP */
   challenge: string | null;
   failures: number;

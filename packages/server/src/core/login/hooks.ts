@@ -12,6 +12,15 @@ export interface AttemptGuard {
   checkChange(userId: string, key: { ip: string; account: string }): Promise<void>;
   recordFailure(key: { ip: string; account: string }): Promise<void>;
   recordSuccess(key: { ip: string; account: string }): Promise<void>;
+  /**
+   * `check`, except that a tripped per-account daily cap is returned (the refusal to throw unless the
+   * password is right) rather than thrown
+   */
+  admit(key: { ip: string; account: string }): Promise<{ capped: Error | null }>;
+  /** a completed reset or second-factor sign-in: the account's failure counters are cleared */
+  clear(account: string): Promise<void>;
+  /** the owner approved this address by mail: it passes the daily cap from now on */
+  approve(key: { ip: string; account: string }): Promise<void>;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
-import type { LoginCheck } from '../login/hooks.js';
+import type { AttemptGuard, LoginCheck } from '../login/hooks.js';
 import type { Mailer } from '../notices/mailer.js';
 import type { SharedState } from '../../state/types.js';
 import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../store/ports/index.js';
@@ -55,6 +55,7 @@ export interface MfaDeps {
   /** the risk engine's sign-in verdict (passkey-only sign-ins run it here) */
   loginCheck: LoginCheck;
   completion: LoginCompletion;
+  guard: Pick<AttemptGuard, 'clear' | 'recordSuccess'>;
 }
 
 /** Wires the MFA services; `login` is the second factor the account service is built with. */
@@ -77,6 +78,7 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
       phone,
       loginCheck: d.loginCheck,
       completion: d.completion,
+      guard: d.guard,
     },
     options,
   );

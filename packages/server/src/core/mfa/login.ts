@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
-import type { LoginCheck, SecondFactor } from '../login/hooks.js';
+import type { AttemptGuard, LoginCheck, SecondFactor } from '../login/hooks.js';
 import type { Mailer } from '../notices/mailer.js';
 import type { IssuedTokens, RequestContext, Transport } from '../sessions/types.js';
 import type { SharedState } from '../../state/types.js';
@@ -56,6 +56,8 @@ export interface MfaLoginDeps {
   /** the risk engine's verdict, before a passkey-only sign-in gets a session */
   loginCheck: LoginCheck;
   completion: LoginCompletion;
+  /** a second-factor sign-in proves the owner: it clears the password failure counters (core/limits.ts) */
+  guard: Pick<AttemptGuard, 'clear' | 'recordSuccess'>;
 }
 
 export interface MfaLoginResult {
@@ -185,6 +187,9 @@ export class MfaLogin implements SecondFactor {
   /** two racing correct answers: the token is consumed once, and only that one starts a session */
   private async complete(t: OpenToken, amr: string[], ctx: RequestContext): Promise<MfaLoginResult> {
     await this.tokens.consume(t);
+    // lockout as denial of service: the owner, past the daily failure cap, is let through from now on
+    await this.d.guard.clear(t.user.email);
+    await this.d.guard.recordSuccess({ ip: ctx.ip, account: t.user.email });
     const tokens = await this.d.completion.complete(t.user, amr, ctx, t.binding.transport);
     return { user: t.user, tokens, transport: t.binding.transport };
   }

@@ -9,6 +9,7 @@ import { Email, Password, jsonSchema } from '../schema.js';
 
 const RegisterBody = z.strictObject({ email: Email, password: Password });
 const LoginBody = z.strictObject({ email: Email, password: Password, transport: z.enum(['bearer', 'cookie']).optional() });
+const ApproveBody = z.strictObject({ token: z.string().min(1).max(512) });
 const TokenBody = z.strictObject({
   grant_type: z.string().max(100),
   refresh_token: z.string().max(512).optional(),
@@ -63,6 +64,13 @@ export function loginRoutes(app: FastifyInstance, t: TesseraServices, auth: Http
       return reply.header('Cache-Control', 'no-store').send({ mfa_required: true, mfa_token: result.mfaToken, methods: result.methods });
     }
     return sendTokens(t, auth, reply, result.tokens, transport);
+  });
+
+  // a mailed approval link: its address may sign in past the account's daily failure cap
+  app.post('/v1/login/approve', { schema: { tags: ['login'], body: jsonSchema(ApproveBody) }, config: { limit: 'forgot' } }, async (request, reply) => {
+    const { token } = request.body as z.infer<typeof ApproveBody>;
+    await t.approvals.approve(token, { ip: request.clientIp });
+    return reply.code(204).send();
   });
 
   app.post('/v1/token', { schema: { tags: ['login'], body: jsonSchema(TokenBody) } }, async (request, reply) => {
