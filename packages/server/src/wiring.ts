@@ -101,7 +101,7 @@ function sessionServices(config: Config, a: Adapters, events: EventLog) {
 
 /** Password, second factor and passkey sign-in, sharing one completion step and one risk check. */
 function signInServices(config: Config, a: Adapters, events: EventLog, sessions: SessionService, risk: RiskService) {
-  const { store, state, clock } = a;
+  const { store, state, clock, log } = a;
   const hasher = new PasswordHasher({
     memoryCost: config.TESSERA_ARGON2_MEMORY_KIB,
     timeCost: config.TESSERA_ARGON2_TIME_COST,
@@ -128,8 +128,9 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
       loginCheck,
       completion,
       guard,
+      onMailError: (err) => log.error({ err }, 'security mail failed'),
     },
-    { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP },
+    { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP, totpFailuresPerDay: config.TESSERA_TOTP_FAILURES_PER_DAY },
   );
   const approvals = new LoginApprovals({ challenges: store, users: store, guard, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
   const accounts = new AccountService(

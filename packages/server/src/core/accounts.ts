@@ -197,6 +197,7 @@ export class AccountService {
     await this.d.users.setPasswordResetRequired(user.id, false);
     // the reset proves the mailbox: the failure counters an attacker ran up no longer hold the owner back
     await this.d.guard.clear(user.email);
+    await this.d.secondFactor.unlockFactors(user.id);
     await this.d.sessions.revokeAll(user.id, 'password_reset');
     await this.d.events.record({ type: 'password_reset_completed', userId: user.id, ip: ctx.ip });
   }

@@ -33,4 +33,6 @@ export type LoginCheck = (user: UserRow, ctx: RequestContext) => Promise<void>;
 export interface SecondFactor {
   methods(user: UserRow): Promise<string[]>;
   challenge(user: UserRow, ctx: RequestContext, transport: Transport): Promise<string>;
+  /** a completed password reset: factors locked by guessing (TOTP) work again */
+  unlockFactors(userId: string): Promise<void>;
 }

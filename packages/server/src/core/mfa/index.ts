@@ -10,6 +10,7 @@ import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
 import { RecoveryCodeService } from './recovery.js';
+import { TotpLock } from './totp-lock.js';
 import { TotpService } from './totp.js';
 import { WebauthnService, webauthnConfig } from './webauthn.js';
 import type { SmsSender } from './sms.js';
@@ -56,6 +57,8 @@ export interface MfaDeps {
   loginCheck: LoginCheck;
   completion: LoginCompletion;
   guard: Pick<AttemptGuard, 'clear' | 'recordSuccess'>;
+  /** a security mail (TOTP locked) could not be sent; the lock stands regardless */
+  onMailError: (err: unknown) => void;
 }
 
 /** Wires the MFA services; `login` is the second factor the account service is built with. */
@@ -64,6 +67,10 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
   const recovery = new RecoveryCodeService(d.stores.recovery, d.clock);
   const webauthn = new WebauthnService(d.stores.webauthn, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
   const phone = new PhoneService(d.stores.phones, d.state, d.box, d.clock, d.sms);
+  const totpLock = new TotpLock(
+    { state: d.state, events: d.events, mailer: d.mailer, clock: d.clock, issuer: d.issuer, onMailError: d.onMailError },
+    options.totpFailuresPerDay ?? 10,
+  );
   const login = new MfaLogin(
     {
       challenges: d.stores.challenges,
@@ -73,6 +80,7 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
       events: d.events,
       mailer: d.mailer,
       totp,
+      totpLock,
       recovery,
       webauthn,
       phone,

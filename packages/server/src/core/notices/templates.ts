@@ -109,3 +109,13 @@ export function loginApprovalMail(p: { link: string; expiresInMinutes: number; i
     `The link works once, for ${p.expiresInMinutes} minutes. If this was not you, do not approve it: change your password, because whoever tried knows it.`,
   ]);
 }
+
+/** Too many wrong authenticator codes: TOTP is locked until a recovery code or a password reset. */
+export function totpLockedMail(p: { at: number; resetLink: string }): RenderedMail {
+  return render(`${PRODUCT}: authenticator codes locked on your account`, [
+    `Too many wrong authenticator codes were entered for your account (last at ${formatTime(p.at)}), so authenticator codes are refused for now.`,
+    `To sign in, use one of your recovery codes or reset your password; either unlocks the authenticator again.`,
+    { link: safeLink(p.resetLink), label: 'Reset your password' },
+    `If you did not try to sign in, someone knows your password: reset it.`,
+  ]);
+}
