@@ -154,6 +154,12 @@ const FORMS = {
     form.reset();
     return say(form, 'Your password is changed and every session was signed out.', 'ok', { href: '/sign-in', label: 'Sign in' });
   },
+  'approve-sign-in': async (form, f) => {
+    const res = await api('POST', '/v1/login/approve', { token: f.token });
+    if (!res.ok) return say(form, problem(res));
+    form.querySelector('button')?.setAttribute('hidden', '');
+    return say(form, 'Approved. Sign in again from that device.', 'ok');
+  },
   'change-password': async (form, f) => {
     const res = await api('POST', '/v1/password/change', { current_password: f.current_password, new_password: f.new_password });
     if (!res.ok) return sayProblem(form, res);
@@ -269,4 +275,5 @@ if (page === 'resume') {
   onSignedOut(() => location.assign('/sign-in'));
 }
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
+if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');
 if (page === 'sign-in' && !webauthn.supported()) $('.passkey-only')?.setAttribute('hidden', '');

@@ -44,6 +44,7 @@ export const configSchema = z.object({
   TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF: int(1, 100).default(5).describe('consecutive failures per (account, IP) before exponential backoff'),
   TESSERA_ACCOUNT_FAILURES_PER_DAY: int(1, 1_000_000).default(100).describe('failed logins per account per day from all IPs before it is slowed down'),
   TESSERA_MFA_EMAIL_OTP: bool.default(false).describe('offer one-time codes by email as a second factor (off: whoever reads the mailbox can already reset the password)'),
+  TESSERA_TOTP_FAILURES_PER_DAY: int(1, 1000).default(10).describe('wrong authenticator (TOTP) codes per account per day before TOTP is locked until a recovery code or a password reset'),
   TESSERA_MFA_SMS_OTP: bool.default(false).describe('offer one-time codes by SMS to a confirmed phone as a second factor (off: SIM swap and interception make SMS a restricted authenticator; plug a provider into SmsSender, the default only writes data/outbox/sms-*.json)'),
   TESSERA_TOKEN_LOCATION_CLAIM: bool.default(true).describe('put a coarse `loc` claim (issue place, 0.1°) in access tokens, for the SDK\'s local impossible-travel check'),
   TESSERA_TRAVEL_MIN_KM: int(0, 40_000).default(500).describe('impossible travel: distance floor after subtracting accuracy radii, km'),

@@ -18,6 +18,7 @@ import { Readiness } from './core/health.js';
 import { Introspection } from './core/introspection.js';
 import type { KeyManager } from './core/keys.js';
 import { LoginGuard, RouteLimits } from './core/limits.js';
+import { LoginApprovals } from './core/login/approvals.js';
 import { LoginCompletion } from './core/login/complete.js';
 import type { LoginCheck } from './core/login/hooks.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
@@ -51,6 +52,8 @@ export interface TesseraServices {
   feed: RevocationFeed;
   sessions: SessionService;
   accounts: AccountService;
+  /** approval links for a correct password past the daily failure cap */
+  approvals: LoginApprovals;
   guard: LoginGuard;
   risk: RiskService;
   mfa: Mfa;
@@ -109,7 +112,7 @@ function sessionServices(config: Config, a: Adapters, events: EventLog) {
 
 /** Password, second factor and passkey sign-in, sharing one completion step and one risk check. */
 function signInServices(config: Config, a: Adapters, events: EventLog, sessions: SessionService, risk: RiskService) {
-  const { store, state, clock } = a;
+  const { store, state, clock, log } = a;
   const hasher = new PasswordHasher({
     memoryCost: config.TESSERA_ARGON2_MEMORY_KIB,
     timeCost: config.TESSERA_ARGON2_TIME_COST,
@@ -135,14 +138,17 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
       allowedOrigins: config.allowedOrigins,
       loginCheck,
       completion,
+      guard,
+      onMailError: (err) => log.error({ err }, 'security mail failed'),
     },
-    { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP },
+    { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP, totpFailuresPerDay: config.TESSERA_TOTP_FAILURES_PER_DAY },
   );
+  const approvals = new LoginApprovals({ challenges: store, users: store, guard, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
   const accounts = new AccountService(
-    { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion },
+    { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion, approvals },
     { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer, resetTtlSec: 30 * 60 },
   );
-  return { hasher, guard, mfa, accounts };
+  return { hasher, guard, mfa, accounts, approvals };
 }
 
 export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
@@ -150,7 +156,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   const events = new EventLog(store, clock);
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
-  const { hasher, guard, mfa, accounts } = signInServices(config, a, events, sessions, risk);
+  const { hasher, guard, mfa, accounts, approvals } = signInServices(config, a, events, sessions, risk);
   const services: TesseraServices = {
     config,
     clock,
@@ -163,6 +169,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     feed,
     sessions,
     accounts,
+    approvals,
     guard,
     risk,
     mfa,

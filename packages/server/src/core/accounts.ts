@@ -2,6 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
+import type { LoginApprovals } from './login/approvals.js';
 import type { LoginCompletion } from './login/complete.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
 import type { Mailer } from '../mail/types.js';
@@ -38,6 +39,8 @@ export interface AccountDeps {
   /** enrolled second factors are required after the password */
   secondFactor: SecondFactor;
   completion: LoginCompletion;
+  /** the owner's approval by mail, for a correct password past the daily failure cap without a factor */
+  approvals: Pick<LoginApprovals, 'request'>;
 }
 
 export class AccountService {
@@ -75,9 +78,10 @@ export class AccountService {
   async login(input: { email: string; password: string; ctx: RequestContext; transport: Transport }): Promise<LoginResult> {
     const key = { ip: input.ctx.ip, account: normalizeEmail(input.email) };
     // brute force and credential stuffing: the attempt is counted before the password is checked
-    await this.d.guard.check(key);
+    const { capped } = await this.d.guard.admit(key);
     // account enumeration: unknown email and wrong password look the same
-    const user = await this.verifyPassword(key, input.password, input.ctx);
+    const user = await this.verifyPassword(key, input.password, input.ctx, capped);
+    if (capped) return this.pastDailyCap(user, input.ctx, input.transport);
     await this.d.guard.recordSuccess(key);
     await this.upgradeHash(user, input.password);
     // a password the risk engine has seen stolen: it alone no longer signs in
@@ -94,7 +98,23 @@ export class AccountService {
     return { kind: 'tokens', tokens, user };
   }
 
-  private async verifyPassword(key: { ip: string; account: string }, password: string, ctx: RequestContext): Promise<UserRow> {
+  /**
+   * Lockout as denial of service: once an attacker has tripped the account's daily failure cap, the right
+   * password from a new address neither signs in (it may come from a stuffing list) nor is refused (it may
+   * be the owner). It gets the account's second factor, or, without one, 403 `approval_required` and a
+   * single-use approval link mailed to the owner. The address is not marked known until one of them passes.
+   */
+  private async pastDailyCap(user: UserRow, ctx: RequestContext, transport: Transport): Promise<LoginResult> {
+    if (user.passwordResetRequired) throw new TesseraError('password_reset_required');
+    await this.d.loginCheck(user, ctx);
+    const methods = await this.d.secondFactor.methods(user);
+    if (methods.length > 0) return { kind: 'mfa', mfaToken: await this.d.secondFactor.challenge(user, ctx, transport), methods };
+    await this.d.approvals.request(user, ctx);
+    throw new TesseraError('approval_required', { reason: 'daily failure cap: approval mailed to the owner' });
+  }
+
+  /** A wrong password past the daily cap is refused with the cap's 429, as before the password was checked. */
+  private async verifyPassword(key: { ip: string; account: string }, password: string, ctx: RequestContext, capped: Error | null): Promise<UserRow> {
     const user = await this.d.users.getUserByEmail(key.account).catch(async (err: unknown) => {
       // the database is down: this attempt was never a guess, so it must not spend the user's login budget
       await this.d.guard.refund(key).catch(() => undefined);
@@ -104,7 +124,7 @@ export class AccountService {
     if (user && ok) return user;
     await this.d.guard.recordFailure(key);
     await this.d.events.record({ type: 'login_failed', userId: user?.id ?? null, ip: ctx.ip, data: { reason: user ? 'wrong_password' : 'unknown_email' } });
-    throw new TesseraError('invalid_credentials');
+    throw capped ?? new TesseraError('invalid_credentials');
   }
 
   private async upgradeHash(user: UserRow, password: string): Promise<void> {
@@ -123,11 +143,19 @@ export class AccountService {
   }
 
   async changePassword(user: UserRow, sessionId: string, current: string, next: string, ctx: RequestContext): Promise<void> {
+    const key = { ip: ctx.ip, account: user.email };
+    // guessing the current password with a stolen session: counted and backed off like login attempts
+    await this.d.guard.checkChange(user.id, key);
     if (!(await this.d.hasher.verify(user.passwordHash, current))) {
+      await this.d.guard.recordFailure(key);
+      await this.d.events.record({ type: 'password_change_failed', userId: user.id, sessionId, ip: ctx.ip });
       throw new TesseraError('invalid_credentials', { reason: 'wrong current password on change' });
     }
+    await this.d.guard.recordSuccess(key);
     checkPasswordPolicy(next, this.cfg.passwordMinLength, { email: user.email });
     await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(next));
+    // a reset link mailed before the change (perhaps to an attacker reading the mailbox) dies with the old password
+    await this.d.resets.voidPasswordResets(user.id, this.d.clock.now());
     // Whoever else holds a session may be the reason for the change: sign them all out.
     await this.d.sessions.revokeAll(user.id, 'password_changed', sessionId);
     await this.d.events.record({ type: 'password_changed', userId: user.id, sessionId, ip: ctx.ip });
@@ -168,7 +196,12 @@ export class AccountService {
     const consumed = await this.d.resets.consumePasswordReset(row.id, this.d.clock.now());
     if (!consumed) throw new TesseraError('invalid_grant', { detail: 'The reset link is invalid or has expired.', reason: 'reset token used or expired' });
     await this.d.users.setPasswordHash(user.id, await this.d.hasher.hash(newPassword));
+    // sibling links: another link of the same user, mailed earlier, must not reset the new password again
+    await this.d.resets.voidPasswordResets(user.id, this.d.clock.now());
     await this.d.users.setPasswordResetRequired(user.id, false);
+    // the reset proves the mailbox: the failure counters an attacker ran up no longer hold the owner back
+    await this.d.guard.clear(user.email);
+    await this.d.secondFactor.unlockFactors(user.id);
     await this.d.sessions.revokeAll(user.id, 'password_reset');
     await this.d.events.record({ type: 'password_reset_completed', userId: user.id, ip: ctx.ip });
   }

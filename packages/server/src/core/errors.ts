@@ -104,6 +104,18 @@ export const ERRORS = {
     meaning: 'The caller is signed in but lacks the right for this operation (for example an admin operation).',
     action: 'Use an account that has the right.',
   },
+  approval_required: {
+    status: 403,
+    title: 'This sign-in needs approval by the account owner',
+    meaning: 'The password was correct, but the account is under a password-guessing attack and this address has never signed in to it; a single-use approval link was mailed to the address of the account.',
+    action: 'Open the approval link from the mail, then sign in again from the same device.',
+  },
+  factor_locked: {
+    status: 403,
+    title: 'Authenticator codes are locked on this account',
+    meaning: 'Too many wrong authenticator (TOTP) codes were entered for this account; TOTP is refused until a recovery code is used or the password is reset. The owner was mailed.',
+    action: 'Sign in with a recovery code (`method: "recovery_code"`), or reset the password (`POST /v1/password/forgot`).',
+  },
   account_locked: {
     status: 403,
     title: 'The account is locked',

@@ -25,7 +25,11 @@ export type SecurityEventType =
   | 'session_anomaly'
   | 'new_country'
   | 'new_device'
-  | 'keys_rotated';
+  | 'keys_rotated'
+  | 'password_change_failed'
+  | 'login_approval_requested'
+  | 'login_approved'
+  | 'totp_locked';
 
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {

@@ -121,6 +121,8 @@ export interface LoginGuardConfig {
   ipFailuresPerDay?: number;
   /** longest backoff, seconds (default 3600) */
   maxBackoffSec?: number;
+  /** password-change attempts per user per 15 minutes, over all addresses (default 10) */
+  changesPerUserPer15Min?: number;
 }
 
 export interface LoginKey {
@@ -141,6 +143,7 @@ export class LoginGuard {
   private readonly accountFailures: RateLimiterAbstract;
   private readonly known: RateLimiterAbstract;
   private readonly epochs: RateLimiterAbstract;
+  private readonly changes: RateLimiterAbstract;
   private readonly maxBackoffSec: number;
 
   constructor(state: SharedState, private readonly cfg: LoginGuardConfig) {
@@ -158,6 +161,7 @@ export class LoginGuard {
     this.known = state.limiter({ keyPrefix: 'login:known', points: 1, durationSec: KNOWN_SEC });
     // bumped by unlock(): per-(account, IP) keys embed it, so an unlock clears every IP's backoff at once
     this.epochs = state.limiter({ keyPrefix: 'login:epoch', points: 1_000_000_000, durationSec: 2 * DAY });
+    this.changes = state.limiter({ keyPrefix: 'pwchange:user', points: cfg.changesPerUserPer15Min ?? 10, durationSec: 900 });
   }
 
   private async pairKey(ip: string, account: string): Promise<string> {
@@ -167,9 +171,23 @@ export class LoginGuard {
 
   /**
    * Call before verifying the password; counts the attempt. Throws TesseraError('rate_limited') with
-   * Retry-After and RateLimit-* headers when any limit refuses it.
+   * Retry-After and RateLimit-* headers when any limit refuses it, the account's daily cap included.
    */
   async check(key: LoginKey): Promise<void> {
+    await this.gate(key, false);
+  }
+
+  /**
+   * The password step's gate: like `check`, except that the account's daily failure cap (tripped, from an
+   * address the account never signed in from) is returned as `capped` instead of thrown. The caller
+   * verifies the password anyway and throws `capped` unless it is right; a right one gets a second step,
+   * never a session (AccountService.login), so tripping the cap cannot lock the owner out.
+   */
+  admit(key: LoginKey): Promise<{ capped: TesseraError | null }> {
+    return this.gate(key, true);
+  }
+
+  private async gate(key: LoginKey, spareCapped: boolean): Promise<{ capped: TesseraError | null }> {
     const ip = ipKey(key.ip);
     const { account } = key;
     const [pk, acct, known, ipFail] = await Promise.all([
@@ -181,11 +199,18 @@ export class LoginGuard {
     if (this.ipFailures && ipFail && ipFail.consumedPoints >= this.ipFailures.points) {
       throw rateLimited(this.ipFailures.points, msLeft(this.ipFailures, ipFail), 'ip daily failure cap');
     }
-    if (acct && acct.consumedPoints >= this.cfg.accountFailuresPerDay && !known) {
-      throw rateLimited(this.cfg.accountFailuresPerDay, msLeft(this.accountFailures, acct), 'account daily failure cap');
-    }
+    const capped =
+      acct && acct.consumedPoints >= this.cfg.accountFailuresPerDay && !known
+        ? rateLimited(this.cfg.accountFailuresPerDay, msLeft(this.accountFailures, acct), 'account daily failure cap')
+        : null;
+    if (capped && !spareCapped) throw capped;
+    // a spared attempt still counts against the address: the per-IP cap and the backoff hold as ever
     await limitOrThrow(this.attempts, ip);
+    await this.backoffOrThrow(pk);
+    return { capped };
+  }
 
+  private async backoffOrThrow(pk: string): Promise<void> {
     // Counted before the password is checked, so a concurrent burst cannot slip past the backoff: each
     // attempt gets its own number, and past the free ones only the first in each backoff window proceeds
     // (windows of 1 s, 2 s, 4 s … up to maxBackoffSec). Success resets the count.
@@ -204,6 +229,15 @@ export class LoginGuard {
       }
       throw err;
     }
+  }
+
+  /**
+   * `POST /v1/password/change`: a stolen session must not become a password-guessing oracle. A per-user
+   * budget (every address at once), then the login rules for (account, IP): the same backoff and daily cap.
+   */
+  async checkChange(userId: string, key: LoginKey): Promise<void> {
+    await limitOrThrow(this.changes, userId);
+    await this.check(key);
   }
 
   async recordFailure(key: LoginKey): Promise<void> {
@@ -236,5 +270,15 @@ export class LoginGuard {
   /** Administrator unlock: clears the account's daily cap and every (account, IP) backoff. */
   async unlock(account: string): Promise<void> {
     await Promise.all([this.epochs.penalty(account), this.accountFailures.delete(account)]);
+  }
+
+  /** A completed reset or second-factor sign-in proves the owner: the counters an attacker ran up go. */
+  clear(account: string): Promise<void> {
+    return this.unlock(account);
+  }
+
+  /** The owner approved this address by mail (core/login/approvals.ts): it passes the daily cap from now on. */
+  async approve(key: LoginKey): Promise<void> {
+    await this.known.set(`${ipKey(key.ip)} ${key.account}`, 1, KNOWN_SEC);
   }
 }

@@ -71,6 +71,7 @@ describe('services are wired by construction', () => {
       loginCheck: async () => undefined,
       secondFactor: t.mfa.login,
       completion: new LoginCompletion(t.sessions, t.events, t.clock),
+      approvals: t.approvals,
     };
     const unguarded = new AccountService(deps, CFG);
     const ctx = { ip: '203.0.113.7', userAgent: UA, geo: null };

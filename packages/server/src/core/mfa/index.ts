@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { SecretBox } from '../crypto.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
-import type { LoginCheck } from '../login/hooks.js';
+import type { AttemptGuard, LoginCheck } from '../login/hooks.js';
 import type { Mailer } from '../../mail/types.js';
 import type { SharedState } from '../../state/types.js';
 import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../store/ports/index.js';
@@ -10,6 +10,7 @@ import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
 import { RECOVERY_KEY_INFO, RecoveryCodeService } from './recovery.js';
+import { TotpLock } from './totp-lock.js';
 import { TotpService } from './totp.js';
 import { WebauthnService, webauthnConfig } from './webauthn.js';
 import type { SmsSender } from './sms.js';
@@ -55,6 +56,9 @@ export interface MfaDeps {
   /** the risk engine's sign-in verdict (passkey-only sign-ins run it here) */
   loginCheck: LoginCheck;
   completion: LoginCompletion;
+  guard: Pick<AttemptGuard, 'clear' | 'recordSuccess'>;
+  /** a security mail (TOTP locked) could not be sent; the lock stands regardless */
+  onMailError: (err: unknown) => void;
 }
 
 /** Wires the MFA services; `login` is the second factor the account service is built with. */
@@ -63,6 +67,10 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
   const recovery = new RecoveryCodeService(d.stores.recovery, d.clock, d.box.deriveKey(RECOVERY_KEY_INFO));
   const webauthn = new WebauthnService(d.stores.webauthn, d.clock, webauthnConfig(d.issuer, d.allowedOrigins));
   const phone = new PhoneService(d.stores.phones, d.state, d.box, d.clock, d.sms);
+  const totpLock = new TotpLock(
+    { state: d.state, events: d.events, mailer: d.mailer, clock: d.clock, issuer: d.issuer, onMailError: d.onMailError },
+    options.totpFailuresPerDay ?? 10,
+  );
   const login = new MfaLogin(
     {
       challenges: d.stores.challenges,
@@ -72,11 +80,13 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
       events: d.events,
       mailer: d.mailer,
       totp,
+      totpLock,
       recovery,
       webauthn,
       phone,
       loginCheck: d.loginCheck,
       completion: d.completion,
+      guard: d.guard,
     },
     options,
   );

@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { TesseraError } from '../errors.js';
 import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
-import type { LoginCheck, SecondFactor } from '../login/hooks.js';
+import type { AttemptGuard, LoginCheck, SecondFactor } from '../login/hooks.js';
 import type { Mailer } from '../../mail/types.js';
 import type { IssuedTokens, RequestContext, Transport } from '../sessions/types.js';
 import type { SharedState } from '../../state/types.js';
@@ -13,6 +13,7 @@ import { checkOtp } from './otp.js';
 import { emailChannel, requireEnabled, sendOtp, smsChannel, type OtpChannel } from './otp-channels.js';
 import type { PhoneService } from './phone.js';
 import type { RecoveryCodeService } from './recovery.js';
+import type { TotpLock } from './totp-lock.js';
 import type { TotpService } from './totp.js';
 import { keyAmr, type WebauthnService } from './webauthn.js';
 
@@ -40,6 +41,8 @@ export interface MfaOptions {
    * intercepted or redirected by SIM swap (NIST SP 800-63B calls it "restricted"), and each one costs money.
    */
   smsOtp: boolean;
+  /** wrong TOTP codes per account per day (over every mfa_token) before TOTP is locked (totp-lock.ts) */
+  totpFailuresPerDay: number;
 }
 
 export interface MfaLoginDeps {
@@ -50,12 +53,16 @@ export interface MfaLoginDeps {
   events: EventLog;
   mailer: Mailer;
   totp: TotpService;
+  /** built by createMfa with `options.totpFailuresPerDay` */
+  totpLock: TotpLock;
   recovery: RecoveryCodeService;
   webauthn: WebauthnService;
   phone: PhoneService;
   /** the risk engine's verdict, before a passkey-only sign-in gets a session */
   loginCheck: LoginCheck;
   completion: LoginCompletion;
+  /** a second-factor sign-in proves the owner: it clears the password failure counters (core/limits.ts) */
+  guard: Pick<AttemptGuard, 'clear' | 'recordSuccess'>;
 }
 
 export interface MfaLoginResult {
@@ -81,7 +88,7 @@ export class MfaLogin implements SecondFactor {
     private readonly d: MfaLoginDeps,
     options: Partial<MfaOptions> = {},
   ) {
-    this.options = { emailOtp: options.emailOtp ?? false, smsOtp: options.smsOtp ?? false };
+    this.options = { emailOtp: options.emailOtp ?? false, smsOtp: options.smsOtp ?? false, totpFailuresPerDay: options.totpFailuresPerDay ?? 10 };
     this.tokens = new MfaTokens({ challenges: d.challenges, users: d.users, state: d.state, events: d.events, clock: d.clock });
     this.email = emailChannel(d.state, d.mailer, () => this.options.emailOtp);
     this.sms = smsChannel(d.state, d.phone, () => this.options.smsOtp);
@@ -111,9 +118,11 @@ export class MfaLogin implements SecondFactor {
     for (const ch of [this.email, this.sms]) if (input.method === ch.method) requireEnabled(ch);
     // brute force: the attempt is reserved before the code is checked
     const attempt = await this.tokens.spend(t);
-    const failure = await this.check(t, input.method, input.code);
+    const failure = await this.check(t, input.method, input.code, input.ctx);
     if (failure) return this.tokens.fail(t, input.method, failure, attempt, input.ctx);
     if (input.method === 'recovery_code') {
+      // the owner, with a recovery code: TOTP locked by guessing works again
+      await this.d.totpLock.unlock(t.user.id);
       await this.d.events.record({ type: 'recovery_code_used', userId: t.user.id, ip: input.ctx.ip, data: { left: await this.d.recovery.count(t.user.id) } });
     }
     // RFC 8176: `sms` for a code sent to a phone, `otp` for the other one-time codes
@@ -167,15 +176,23 @@ export class MfaLogin implements SecondFactor {
     return { user, tokens, transport: input.transport };
   }
 
+  /** A completed password reset lifts the TOTP lock (AccountService.resetPassword). */
+  unlockFactors(userId: string): Promise<void> {
+    return this.d.totpLock.unlock(userId);
+  }
+
   /** The transport chosen at the password step; the second step cannot switch it. */
   transportOf(mfaToken: string): Promise<Transport | undefined> {
     return this.tokens.transportOf(mfaToken);
   }
 
   /** null when the code is right (and now used up), else the internal reason */
-  private async check(t: OpenToken, method: CodeMethod, code: string): Promise<string | null> {
+  private async check(t: OpenToken, method: CodeMethod, code: string, ctx: RequestContext): Promise<string | null> {
     if (method === 'totp') {
+      // TOTP guessing: the attempt is reserved against the account's daily budget before the check
+      const { last } = await this.d.totpLock.reserve(t.user, ctx.ip);
       const r = await this.d.totp.verify(t.user, code);
+      await this.d.totpLock.settle(t.user, ctx.ip, r.ok, last);
       return r.ok ? null : r.reason;
     }
     if (method === 'recovery_code') return (await this.d.recovery.consume(t.user.id, code)) ? null : 'wrong_recovery_code';
@@ -185,6 +202,9 @@ export class MfaLogin implements SecondFactor {
   /** two racing correct answers: the token is consumed once, and only that one starts a session */
   private async complete(t: OpenToken, amr: string[], ctx: RequestContext): Promise<MfaLoginResult> {
     await this.tokens.consume(t);
+    // lockout as denial of service: the owner, past the daily failure cap, is let through from now on
+    await this.d.guard.clear(t.user.email);
+    await this.d.guard.recordSuccess({ ip: ctx.ip, account: t.user.email });
     const tokens = await this.d.completion.complete(t.user, amr, ctx, t.binding.transport);
     return { user: t.user, tokens, transport: t.binding.transport };
   }

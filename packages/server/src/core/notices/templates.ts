@@ -99,3 +99,23 @@ export function emailOtpMail(p: { code: string; expiresInMinutes: number }): Ren
     `It expires in ${p.expiresInMinutes} minutes. Never share it: ${PRODUCT} staff will never ask for it.`,
   ]);
 }
+
+/** A correct password from a new address while the account was under attack: the owner approves it by link. */
+export function loginApprovalMail(p: { link: string; expiresInMinutes: number; ip: string; device: string | null; at: number }): RenderedMail {
+  return render(`${PRODUCT}: approve a sign-in from a new address`, [
+    `Someone signed in to your account with the correct password from an address it has not used before, while many wrong passwords were being tried. The sign-in waits for your approval.`,
+    `When: ${formatTime(p.at)}\nAddress: ${p.ip}\nDevice: ${p.device ?? 'unknown'}`,
+    { link: safeLink(p.link), label: 'Approve this sign-in' },
+    `The link works once, for ${p.expiresInMinutes} minutes. If this was not you, do not approve it: change your password, because whoever tried knows it.`,
+  ]);
+}
+
+/** Too many wrong authenticator codes: TOTP is locked until a recovery code or a password reset. */
+export function totpLockedMail(p: { at: number; resetLink: string }): RenderedMail {
+  return render(`${PRODUCT}: authenticator codes locked on your account`, [
+    `Too many wrong authenticator codes were entered for your account (last at ${formatTime(p.at)}), so authenticator codes are refused for now.`,
+    `To sign in, use one of your recovery codes or reset your password; either unlocks the authenticator again.`,
+    { link: safeLink(p.resetLink), label: 'Reset your password' },
+    `If you did not try to sign in, someone knows your password: reset it.`,
+  ]);
+}

@@ -28,6 +28,10 @@ const TITLES: Record<string, string> = {
   new_country: 'Session used from a new country',
   new_device: 'Sign-in from a new device',
   keys_rotated: 'Signing keys rotated',
+  password_change_failed: 'Wrong current password on a password change',
+  login_approval_requested: 'Sign-in from a new address waits for approval',
+  login_approved: 'Sign-in from a new address approved',
+  totp_locked: 'Authenticator codes locked after too many wrong codes',
 };
 
 export const EVENT_TYPES = Object.keys(TITLES);

@@ -82,6 +82,23 @@ export function resetPasswordPage(token: string): string {
   });
 }
 
+/** The mailed approval link: a button, so a mail scanner fetching the link does not spend it. */
+export function approveSignInPage(token: string): string {
+  return layout({
+    title: 'Approve a sign-in',
+    page: 'approve-sign-in',
+    body: token
+      ? html`
+<form data-form="approve-sign-in" method="post" class="card">
+  <input type="hidden" name="token" value="${token}">
+  <p>Approve only if you just signed in from a new device or network yourself.</p>
+  <button type="submit">Approve this sign-in</button>
+  ${status()}
+</form>`
+      : html`<p class="notice warn">This link is incomplete. Sign in again to get a new one.</p>`,
+  });
+}
+
 /** Served when the access cookie is gone but a session may live on in the refresh cookie (Path=/v1/token). */
 export function resumePage(): string {
   return layout({ title: 'Resuming your session', page: 'resume', body: html`<p role="status" aria-live="polite">One moment…</p>` });

@@ -5,7 +5,7 @@ import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies, setSessionCookies } from '../cookies.js';
 import type { ZodApp } from '../schemas/common.js';
-import { loginSchema, logoutSchema, registerSchema, tokenSchema } from '../schemas/login.js';
+import { approveSchema, loginSchema, logoutSchema, registerSchema, tokenSchema } from '../schemas/login.js';
 
 /** Send issued tokens in the transport the client chose: JSON for API clients, httpOnly cookies for browsers. */
 export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
@@ -52,6 +52,13 @@ export function loginRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
       return reply.header('Cache-Control', 'no-store').send({ mfa_required: true, mfa_token: result.mfaToken, methods: result.methods });
     }
     return sendTokens(t, auth, reply, result.tokens, transport);
+  });
+
+  // a mailed approval link: its address may sign in past the account's daily failure cap
+  app.post('/v1/login/approve', { schema: approveSchema, config: { limit: 'forgot' } }, async (request, reply) => {
+    const { token } = request.body;
+    await t.approvals.approve(token, { ip: request.clientIp });
+    return reply.code(204).send();
   });
 
   app.post('/v1/token', { schema: tokenSchema }, async (request, reply) => {

@@ -53,7 +53,17 @@ export const loginSchema = op({
   tags: ['login'],
   body: LoginBody,
   response: { 200: z.union([TokenResponse, MfaRequiredResponse, CookieSessionResponse]).describe('Signed in, or a second factor is required') },
-  errors: ['invalid_credentials', 'password_reset_required', 'csrf_failed', ...SIGN_IN_ERRORS],
+  errors: ['invalid_credentials', 'password_reset_required', 'approval_required', 'csrf_failed', ...SIGN_IN_ERRORS],
+});
+
+export const approveSchema = op({
+  summary: 'Approve a sign-in from a new address with the link mailed to the owner',
+  description:
+    'Once an account\'s daily failure cap has tripped, a correct password from an address it never signed in from answers 403 `approval_required` (or the MFA step) and mails the owner a single-use link; this call redeems it, and that address may then sign in.',
+  tags: ['login'],
+  body: z.strictObject({ token: z.string().min(1).max(512).describe('the token of the mailed link') }),
+  response: { 204: NoContent('The address may sign in now') },
+  errors: ['invalid_grant', 'rate_limited'],
 });
 
 export const tokenSchema = op({

@@ -4,7 +4,7 @@ export interface MfaChallengeRow {
   id: string;
   userId: string | null;
   secretHash: string;
-  kind: 'mfa' | 'webauthn_register' | 'webauthn_login';
+  kind: 'mfa' | 'webauthn_register' | 'webauthn_login' | 'login_approval';
   /** WebAuthn challenge, or a hashed email/SMS OTP */
   challenge: string | null;
   failures: number;

@@ -30,4 +30,9 @@ export class SqlResets implements ResetStore {
   private getPasswordResetIn(db: Db, id: string): Promise<PasswordResetRow | undefined> {
     return db.selectFrom('passwordResets').selectAll().where('id', '=', id).executeTakeFirst();
   }
+
+  async voidPasswordResets(userId: string, now: number): Promise<number> {
+    const r = await this.db.updateTable('passwordResets').set({ usedAt: now }).where('userId', '=', userId).where('usedAt', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
 }
