@@ -57,7 +57,8 @@ export interface AppOptions {
   closeBackend?: () => Promise<void>;
 }
 
-export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promise<FastifyInstance> {
+/** The Fastify instance with its timeouts, request ids, client IP, shutdown and connection bounds. */
+function createFastify(t: TesseraServices, opts: AppOptions): FastifyInstance {
   const clientIp = makeClientIp(t.config.TESSERA_TRUST_PROXY);
   // Typed as Fastify's logger interface so the instance keeps Fastify's default generic parameters.
   const logger: FastifyBaseLogger = opts.logger === false ? pino({ level: 'silent' }) : t.log;
@@ -94,6 +95,14 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
   });
 
+  return app;
+}
+
+/**
+ * Validation and serialization by the routes' zod schemas, problem+json errors, and a 405 with `Allow` for a
+ * known path under another method (every route is also recorded for the documentation tests).
+ */
+function trackRoutes(app: FastifyInstance): void {
   // Requests are validated and responses serialized with the routes' zod schemas (http/schemas/).
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -119,6 +128,10 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
     return reply.code(404).type('application/problem+json').send(problemBody('not_found'));
   });
 
+}
+
+/** CORS, cookies, form bodies where OAuth needs them, security headers and the OpenAPI document. */
+async function registerPlugins(app: FastifyInstance, t: TesseraServices): Promise<void> {
   // CORS only for the configured origins, with credentials (cookie mode) and the headers our clients send.
   // Every other origin gets no CORS headers at all, so browsers keep foreign pages from reading responses.
   await app.register(cors, {
@@ -141,6 +154,13 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   });
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await registerOpenApi(app, t);
+
+}
+
+export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = createFastify(t, opts);
+  trackRoutes(app);
+  await registerPlugins(app, t);
 
   const auth = new HttpAuth(t);
   limitHooks(app, t);

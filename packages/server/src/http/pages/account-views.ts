@@ -13,14 +13,9 @@ export interface AccountData {
 
 const viewerOf = (u: UserRow): Viewer => ({ email: u.email, isAdmin: u.isAdmin });
 
-export function accountPage(d: AccountData, expiresIn: number): string {
-  const u = d.user;
-  return layout({
-    title: 'Your account',
-    page: 'account',
-    viewer: viewerOf(u),
-    expiresIn,
-    body: html`
+/** Email, membership and the change-password form. */
+function profileSection(u: UserRow): Html {
+  return html`
 <section class="card" aria-labelledby="profile-h">
   <h2 id="profile-h">Profile</h2>
   <dl class="facts"><dt>Email</dt><dd data-email>${u.email}</dd><dt>Member since</dt><dd>${time(u.createdAt)}</dd>${u.isAdmin ? html`<dt>Role</dt><dd>Administrator</dd>` : ''}</dl>
@@ -31,7 +26,18 @@ export function accountPage(d: AccountData, expiresIn: number): string {
     <button type="submit">Change password</button>
     ${status()}
   </form></details>
-</section>
+</section>`;
+}
+
+export function accountPage(d: AccountData, expiresIn: number): string {
+  const u = d.user;
+  return layout({
+    title: 'Your account',
+    page: 'account',
+    viewer: viewerOf(u),
+    expiresIn,
+    body: html`
+${profileSection(u)}
 
 <section class="card" aria-labelledby="mfa-h" data-mfa>
   <h2 id="mfa-h">Two-step verification</h2>

@@ -87,6 +87,12 @@ export function accountRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): 
     const rows = await t.events.list({ userId: a.user.id, limit: q.limit ? Number(q.limit) : 50, ...(q.before ? { beforeId: Number(q.before) } : {}) });
     return rows.map(eventJson);
   });
+  passwordRoutes(app, t, auth);
+}
+
+/** Change (signed in, recently), forgot and reset of the password. */
+function passwordRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  const guarded = { preHandler: auth.required };
 
   app.post('/v1/password/change', { ...guarded, schema: changePasswordSchema }, async (request, reply) => {
     const a = authOf(request);

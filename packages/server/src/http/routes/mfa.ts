@@ -38,6 +38,13 @@ function passkeyToJson(c: WebauthnCredentialRow): PasskeyJson {
  * the per-token and per-account attempt budgets live in core/mfa/login.ts.
  */
 export function mfaRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  secondStepRoutes(app, t, auth);
+  authenticatorRoutes(app, t, auth);
+  phoneAndCodeRoutes(app, t, auth);
+}
+
+/** The second sign-in step: the mfa_token of a password sign-in redeemed with a code or a passkey. */
+function secondStepRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   const limited = { config: { limit: 'mfa' as const } };
 
   /** The mfa_token keeps the password step's transport; login CSRF and DPoP rules follow it (login.ts). */
@@ -85,15 +92,22 @@ export function mfaRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void
     const r = await t.mfa.login.passkeyOnly({ response: b.response, ctx, transport });
     return sendTokens(t, auth, reply, r.tokens, r.transport);
   });
+}
 
-  // Management: signed in, and signed in recently (a stolen session must not add its own factor or drop yours).
-  const manage = { ...limited, preHandler: auth.required };
+/** Management: signed in, and signed in recently (a stolen session must not add its own factor or drop yours). */
+function managed(auth: HttpAuth) {
+  const manage = { config: { limit: 'mfa' as const }, preHandler: auth.required };
   const recent = (request: Parameters<typeof authOf>[0]) => {
     const a = authOf(request);
     auth.recent(a);
     return { a, by: { ip: request.clientIp, sessionId: a.session.id } };
   };
+  return { manage, recent };
+}
 
+/** The authenticator app and passkeys of the signed-in user. */
+function authenticatorRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  const { manage, recent } = managed(auth);
   app.post('/v1/mfa/totp', { ...manage, schema: totpStartSchema }, async (request, reply) => {
     const { a } = recent(request);
     const e = await t.mfa.manage.startTotp(a.user);
@@ -137,7 +151,11 @@ export function mfaRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void
     await t.mfa.manage.removePasskey(a.user, request.params.id, by);
     return reply.code(204).send();
   });
+}
 
+/** The SMS phone and the recovery codes of the signed-in user. */
+function phoneAndCodeRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  const { manage, recent } = managed(auth);
   app.post('/v1/mfa/sms', { ...manage, schema: smsStartSchema }, async (request, reply) => {
     const { a } = recent(request);
     const r = await t.mfa.manage.startSms(a.user, request.body.phone);
