@@ -25,7 +25,10 @@ export type SecurityEventType =
   | 'session_anomaly'
   | 'new_country'
   | 'new_device'
-  | 'keys_rotated';
+  | 'keys_rotated'
+  | 'oauth_authorized'
+  | 'oauth_consent_revoked'
+  | 'authorization_code_reused';
 
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {

@@ -28,6 +28,9 @@ const TITLES: Record<string, string> = {
   new_country: 'Session used from a new country',
   new_device: 'Sign-in from a new device',
   keys_rotated: 'Signing keys rotated',
+  oauth_authorized: 'App authorized',
+  oauth_consent_revoked: 'App access removed',
+  authorization_code_reused: 'Authorization code reused',
 };
 
 export const EVENT_TYPES = Object.keys(TITLES);
