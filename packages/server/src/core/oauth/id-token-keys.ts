@@ -23,26 +23,18 @@ export class IdTokenKeys {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Pick<OAuthStore, 'listIdKeys' | 'rotateIdKeys'>,
+    private readonly store: Pick<OAuthStore, 'listIdKeys' | 'rotateIdKeys' | 'completeIdKeys'>,
     private readonly box: SecretBox,
     private readonly clock: Clock,
   ) {}
 
-  /** Creates `current` and `next` on first start (by rotating, so racing nodes agree), then loads. */
+  /** Creates `current` and `next` on first start (checked under the rotation lock, so racing nodes agree), then loads. */
   async init(): Promise<void> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const rows = await this.store.listIdKeys();
-      if (rows.some((r) => r.state === 'current') && rows.some((r) => r.state === 'next')) return this.reload();
-      try {
-        await this.store.rotateIdKeys(await this.#newRow());
-      } catch (err) {
-        // SQLITE_BUSY or a serialisation failure against a racing node: re-read and try again
-        lastError = err;
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
-      }
+    // at most two rotations complete an empty table; each is a no-op once another node completed it
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!(await this.store.completeIdKeys(await this.#newRow()))) break;
     }
-    throw new Error('could not create the RS256 ID-token keys', { cause: lastError });
+    await this.reload();
   }
 
   async rotate(): Promise<void> {

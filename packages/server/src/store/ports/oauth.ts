@@ -116,6 +116,11 @@ export interface OAuthStore {
   listIdKeys(): Promise<IdTokenKeyRow[]>;
   /** next → current → previous → retired and insert `next`, in one transaction no other rotation overlaps */
   rotateIdKeys(next: IdTokenKeyRow): Promise<void>;
+  /**
+   * The first start's rotation: rotates as rotateIdKeys, but only while `current` or `next` is missing, checked
+   * inside the rotation's lock; false when the keys were complete already (another node created them).
+   */
+  completeIdKeys(next: IdTokenKeyRow): Promise<boolean>;
 
   /** Enqueue a logout token delivery; a second enqueue of the same session and client is ignored. */
   enqueueLogout(row: LogoutDeliveryRow): Promise<void>;

@@ -99,11 +99,16 @@ export class SqlOAuth implements OAuthStore {
   // one rotation at a time, on any node: two racing rotations would each shift a different snapshot of states
   // (the signing-key lock: ID-token and access-token key rotations are rare and may wait for each other)
   async rotateIdKeys(next: IdTokenKeyRow): Promise<void> {
-    await this.d.exclusive(this.db, 'signing_keys', async (trx) => {
-      await trx.updateTable('oauthIdKeys').set({ state: 'retired' }).where('state', '=', 'previous').execute();
-      await trx.updateTable('oauthIdKeys').set({ state: 'previous' }).where('state', '=', 'current').execute();
-      await trx.updateTable('oauthIdKeys').set({ state: 'current' }).where('state', '=', 'next').execute();
-      await trx.insertInto('oauthIdKeys').values(next).execute();
+    await this.d.exclusive(this.db, 'signing_keys', (trx) => shift(trx, next));
+  }
+
+  // racing first starts: the check runs under the lock, so nodes never rotate past each other's keys
+  async completeIdKeys(next: IdTokenKeyRow): Promise<boolean> {
+    return this.d.exclusive(this.db, 'signing_keys', async (trx) => {
+      const states = (await trx.selectFrom('oauthIdKeys').select('state').where('state', 'in', ['current', 'next']).execute()).map((r) => r.state);
+      if (states.includes('current') && states.includes('next')) return false;
+      await shift(trx, next);
+      return true;
     });
   }
 
@@ -171,4 +176,12 @@ export class SqlOAuth implements OAuthStore {
     const r = await db.selectFrom('oauthCodes').selectAll().where('id', '=', id).executeTakeFirst();
     return r && oauthCodes.fromRow(r);
   }
+}
+
+/** next → current → previous → retired, then the new `next` */
+async function shift(trx: Db, next: IdTokenKeyRow): Promise<void> {
+  await trx.updateTable('oauthIdKeys').set({ state: 'retired' }).where('state', '=', 'previous').execute();
+  await trx.updateTable('oauthIdKeys').set({ state: 'previous' }).where('state', '=', 'current').execute();
+  await trx.updateTable('oauthIdKeys').set({ state: 'current' }).where('state', '=', 'next').execute();
+  await trx.insertInto('oauthIdKeys').values(next).execute();
 }

@@ -84,6 +84,17 @@ export function oauthKeysAndLogout(ctx: ContractContext): void {
       const states = (await store.listIdKeys()).map((k) => k.state).sort();
       expect(states).toEqual(['current', 'next', 'previous']);
     });
+    it('race: first starts complete the keys once, to exactly one current and one next', async () => {
+      const store = await ctx.open();
+      await store.migrate();
+      const rounds = await Promise.all(Array.from({ length: 6 }, async () => {
+        let rotated = 0;
+        while (await store.completeIdKeys(idKey(T0 + rotated))) rotated++;
+        return rotated;
+      }));
+      expect(rounds.reduce((a, b) => a + b, 0)).toBe(2);
+      expect((await store.listIdKeys()).map((k) => k.state).sort()).toEqual(['current', 'next']);
+    });
     it('a logout delivery is enqueued once per session and client, and each attempt is claimed by one node', async () => {
       const d = delivery();
       await Promise.all(Array.from({ length: 5 }, () => ctx.store.enqueueLogout({ ...d, id: uid('dl') })));
