@@ -38,6 +38,24 @@ export const ERRORS = {
     meaning: 'The token endpoint does not support this `grant_type`.',
     action: 'Use a grant type listed in the discovery document (`grant_types_supported`).',
   },
+  unauthorized_client: {
+    status: 400,
+    title: 'The client may not use this grant type',
+    meaning: 'The OAuth client is registered, but its type does not allow this grant (client_credentials for a non-service client, a refresh without offline_access).',
+    action: 'Use a grant the client type allows, or register a client of the right type (`tessera clients create --type`).',
+  },
+  invalid_scope: {
+    status: 400,
+    title: 'The requested scope is invalid or not allowed',
+    meaning: 'A requested scope is unknown, or not among the scopes the client was registered with.',
+    action: 'Ask only for scopes registered for the client (`tessera clients create --scope`).',
+  },
+  invalid_target: {
+    status: 400,
+    title: 'The requested resource is not a registered audience',
+    meaning: 'The RFC 8707 `resource` names no registered resource-server client.',
+    action: 'Register the resource server (`tessera clients create --type resource --audience URI`) or send its exact audience URI.',
+  },
   invalid_credentials: {
     status: 401,
     title: 'Wrong email or password',

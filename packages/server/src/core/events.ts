@@ -29,7 +29,10 @@ export type SecurityEventType =
   | 'password_change_failed'
   | 'login_approval_requested'
   | 'login_approved'
-  | 'totp_locked';
+  | 'totp_locked'
+  | 'oauth_authorized'
+  | 'oauth_consent_revoked'
+  | 'authorization_code_reused';
 
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {

@@ -32,6 +32,9 @@ const TITLES: Record<string, string> = {
   login_approval_requested: 'Sign-in from a new address waits for approval',
   login_approved: 'Sign-in from a new address approved',
   totp_locked: 'Authenticator codes locked after too many wrong codes',
+  oauth_authorized: 'App authorized',
+  oauth_consent_revoked: 'App access removed',
+  authorization_code_reused: 'Authorization code reused',
 };
 
 export const EVENT_TYPES = Object.keys(TITLES);

@@ -10,6 +10,7 @@ import type { ClientStore } from './clients.js';
 import type { EventStore } from './events.js';
 import type { KekCheckStore, KeyStore } from './keys.js';
 import type { MaintenanceStore } from './maintenance.js';
+import type { OAuthStore } from './oauth.js';
 import type { PhoneStore } from './phones.js';
 import type { RecoveryCodeStore } from './recovery-codes.js';
 import type { ResetStore } from './resets.js';
@@ -24,6 +25,7 @@ export type * from './clients.js';
 export type * from './events.js';
 export type * from './keys.js';
 export type * from './maintenance.js';
+export type * from './oauth.js';
 export type * from './phones.js';
 export type * from './recovery-codes.js';
 export type * from './resets.js';
@@ -48,4 +50,5 @@ export interface Store
     WebauthnStore,
     ChallengeStore,
     PhoneStore,
+    OAuthStore,
     MaintenanceStore {}

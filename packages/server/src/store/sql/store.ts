@@ -11,6 +11,7 @@ import type {
   KekCheckStore,
   KeyStore,
   MaintenanceStore,
+  OAuthStore,
   PhoneStore,
   RecoveryCodeStore,
   ResetStore,
@@ -26,6 +27,7 @@ import { SqlClients } from './clients.js';
 import { SqlEvents } from './events.js';
 import { SqlKekCheck, SqlKeys } from './keys.js';
 import { SqlMaintenance } from './maintenance.js';
+import { SqlOAuth } from './oauth.js';
 import { SqlPhones } from './phones.js';
 import { SqlRecoveryCodes } from './recovery-codes.js';
 import { SqlResets } from './resets.js';
@@ -68,6 +70,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<WebauthnStore>(new SqlWebauthn(db)),
     ...methods<ChallengeStore>(new SqlChallenges(db, d)),
     ...methods<PhoneStore>(new SqlPhones(db, d)),
+    ...methods<OAuthStore>(new SqlOAuth(db, d)),
     dialect: maintenance.dialect,
     db,
   };

@@ -9,6 +9,7 @@ import type { ClientRow } from '../ports/clients.js';
 import type { EventRow, NewEvent } from '../ports/events.js';
 import type { SigningKeyRow } from '../ports/keys.js';
 import type { MfaChallengeRow } from '../ports/challenges.js';
+import type { AuthCodeRow, ConsentRow, IdTokenKeyRow, LogoutDeliveryRow, OAuthClientRow, OAuthSessionRow } from '../ports/oauth.js';
 import type { SmsPhoneRow } from '../ports/phones.js';
 import type { PasswordResetRow } from '../ports/resets.js';
 import type { RevocationRow } from '../ports/revocations.js';
@@ -58,6 +59,9 @@ export const events = codec<EventRow, 'data'>({ json: ['data'] });
 export const newEvents = codec<NewEvent, 'data'>({ json: ['data'] });
 export const webauthn = codec<WebauthnCredentialRow, 'transports'>({ json: ['transports'] });
 export const challenges = codec<MfaChallengeRow, 'context'>({ json: ['context'] });
+type ClientLists = 'redirectUris' | 'postLogoutRedirectUris' | 'scopes';
+export const oauthClients = codec<OAuthClientRow, ClientLists, 'firstParty'>({ json: ['redirectUris', 'postLogoutRedirectUris', 'scopes'], bool: ['firstParty'] });
+export const oauthCodes = codec<AuthCodeRow, 'amr'>({ json: ['amr'] });
 
 export interface RecoveryCodesTable {
   userId: string;
@@ -80,6 +84,13 @@ export interface Database {
   webauthnCredentials: Stored<WebauthnCredentialRow, 'transports'>;
   mfaChallenges: Stored<MfaChallengeRow, 'context'>;
   mfaSms: SmsPhoneRow;
+  oauthClients: Stored<OAuthClientRow, ClientLists, 'firstParty'>;
+  oauthCodes: Stored<AuthCodeRow, 'amr'>;
+  oauthConsents: ConsentRow;
+  oauthSessions: OAuthSessionRow;
+  oauthIdKeys: IdTokenKeyRow;
+  oauthLogoutDeliveries: LogoutDeliveryRow;
+  oauthBackchannelCursor: { id: number; cursor: number };
 }
 
 export type Db = Kysely<Database>;
