@@ -158,6 +158,8 @@ describe.skipIf(!hasRedis)('a revocation feed that cannot fail open (real Redis)
     // This node's streams now push nothing (no wake-up, no poll): only the heartbeat's head can tell.
     tail.pollMs = 3_600_000;
     tail.heartbeatMs = 200;
+    // a poll scheduled before the change still fires once at the old interval: let it pass first
+    await new Promise((r) => setTimeout(r, pollMs + 100));
     const restorePublish = a.t.state.publish.bind(a.t.state);
     dropPublishes(a);
     try {
@@ -187,6 +189,8 @@ describe.skipIf(!hasRedis)('a revocation feed that cannot fail open (real Redis)
     const { pollMs, heartbeatMs } = tail;
     tail.pollMs = 3_600_000;
     tail.heartbeatMs = 200;
+    // a poll scheduled before the change still fires once at the old interval: let it pass first
+    await new Promise((r) => setTimeout(r, pollMs + 100));
     const restorePublish = a.t.state.publish.bind(a.t.state);
     dropPublishes(a);
     let listsDown = false;
