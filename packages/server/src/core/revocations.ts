@@ -27,9 +27,9 @@ export function revocationToItem(r: RevocationRow): RevocationItem {
 }
 
 /**
- * The cursor-ordered revocation feed. Every revocation is appended to the database (so a resource server
- * that reconnects catches up with `since`) and published on the shared state, so every node pushes it to
- * its connected SDKs at once. An entry matters only while tokens it covers can still be alive: `until` is
+ * The cursor-ordered revocation feed. Every revocation is appended to the database, which is what every
+ * stream delivers and what a resource server catches up from with `since`; a message on the shared state
+ * only wakes the other nodes' feed tails (core/feed-tail.ts) sooner. An entry matters only while tokens it covers can still be alive: `until` is
  * the revocation time plus the access-token lifetime plus the verifiers' maximum clock leeway.
  */
 export class RevocationFeed {
@@ -58,12 +58,8 @@ export class RevocationFeed {
     const now = this.clock.now();
     const row = { sid: null, sub, revokedAt: now, until: this.until(now) };
     const cursor = await this.store.appendRevocation(row);
-    await this.announce([{ cursor, ...row }]);
-  }
-
-  /** Items as any node announces them; resolves to the unsubscribe function. */
-  subscribe(onItem: (item: RevocationItem) => void): Promise<() => Promise<void>> {
-    return this.state.subscribe(REVOCATION_CHANNEL, (msg) => onItem(JSON.parse(msg) as RevocationItem));
+    // best effort, as for sessions: with Redis down the nodes' feed tails still find the row by polling
+    await this.announce([{ cursor, ...row }]).catch(() => undefined);
   }
 
   async since(cursor: number, limit = 1000): Promise<{ cursor: number; items: RevocationItem[] }> {
