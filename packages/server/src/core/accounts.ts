@@ -64,6 +64,7 @@ export class AccountService {
       isAdmin: input.isAdmin ?? false,
       passwordResetRequired: false,
       createdAt: this.d.clock.now(),
+      disabledAt: null,
     };
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
     await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx?.ip ?? null });
