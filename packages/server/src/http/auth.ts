@@ -165,6 +165,7 @@ export class HttpAuth {
       if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
       const user = await this.t.accounts.getUser(claims.sub);
       if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      if (user.disabledAt !== null) throw new TesseraError('invalid_token', { reason: 'account disabled' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       return { claims, user, session, via: scheme };
     } catch (err) {

@@ -1,3 +1,5 @@
+import type { SessionRow } from './sessions.js';
+
 /** Account lifecycle: change of email, disabled accounts, erasure and what the admin list shows. */
 
 export interface EmailChangeRow {
@@ -35,6 +37,8 @@ export interface LifecycleStore {
    * there was no such user.
    */
   eraseUser(userId: string, personalFields: readonly string[]): Promise<boolean>;
+  /** every session of a user, ended ones too, newest first (the export of what is held) */
+  listSessionsOfUser(userId: string): Promise<SessionRow[]>;
   /** last sign-in and second-factor status of each of these users (every id gets an entry) */
   userFacts(userIds: readonly string[]): Promise<Map<string, UserFacts>>;
 }

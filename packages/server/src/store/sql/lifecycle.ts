@@ -1,6 +1,7 @@
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { EmailChangeRow, LifecycleStore, UserFacts } from '../ports/lifecycle.js';
-import { changed, events } from './tables.js';
+import type { SessionRow } from '../ports/sessions.js';
+import { changed, events, sessions } from './tables.js';
 import type { Db } from './tables.js';
 
 const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
@@ -66,6 +67,11 @@ export class SqlLifecycle implements LifecycleStore {
       await pseudonymiseEvents(trx, userId, personalFields);
       return changed(await trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst());
     });
+  }
+
+  async listSessionsOfUser(userId: string): Promise<SessionRow[]> {
+    const rows = await this.db.selectFrom('sessions').selectAll().where('userId', '=', userId).orderBy('createdAt', 'desc').execute();
+    return rows.map((r) => sessions.fromRow(r));
   }
 
   async userFacts(userIds: readonly string[]): Promise<Map<string, UserFacts>> {
