@@ -3,7 +3,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { SchemaTypes } from './dialects/dialect.js';
 
 /**
- * Change of email and disabled accounts: `users.disabled_at` (null while the account may sign in) and the
+ * Change of email, disabled accounts and the admin list's order: `users.disabled_at` (null while the account may sign in) and the
  * pending email changes, one row per confirmation link mailed to the new address, stored hashed like reset
  * links and deleted with the user.
  */
@@ -11,6 +11,8 @@ export function accountLifecycle(t: SchemaTypes): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('users').addColumn('disabled_at', t.time).execute();
+      // the admin list pages in (created_at, id) order: one index range scan per page
+      await db.schema.createIndex('users_created_at').on('users').columns(['created_at', 'id']).execute();
       const changes = t.createTable(db, 'email_changes').addColumn('id', t.key, (c) => c.primaryKey());
       await t
         .reference(changes, 'email_changes', 'user_id', 'users.id', 'not null')
