@@ -78,6 +78,7 @@ describe.skipIf(!hasPostgres)('key-encryption key guard (PostgreSQL)', () => {
       await client.query(`drop table ${schema}.${table}`);
     }
     await client.query(`alter table ${schema}.users drop column disabled_at`);
+    await client.query(`drop index ${schema}.users_created_at`);
     await client.query(`delete from ${schema}.kysely_migration where name >= '0003'`);
     const out = await startFails({ TESSERA_DATABASE_URL: url, TESSERA_KEY_ENCRYPTION_KEY: kek(), TESSERA_DATA_DIR: path.join(dir, 'd') });
     expect(out).toContain('TESSERA_KEY_ENCRYPTION_KEY');
