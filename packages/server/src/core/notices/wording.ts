@@ -101,3 +101,10 @@ export function eventTitle(type: string, data: Record<string, unknown>): string 
   if (type === 'mfa_removed' || type === 'passkey_removed') return `Removed ${describeFactor(type, data)} from two-step verification`;
   return EVENT_TITLES[type] ?? type.replace(/_/g, ' ');
 }
+
+/** "Firefox on Linux"; never "other on other" (an unknown system is left out, an unknown browser named so) */
+export function describeBrowser(f: { browser: string; os: string } | null): string | null {
+  if (!f) return null;
+  const browser = f.browser === 'other' ? 'Unknown browser' : f.browser;
+  return f.os === 'other' ? browser : `${browser} on ${f.os}`;
+}
