@@ -2,6 +2,7 @@ import { describeBrowser, describeSignIn } from '../../core/notices/wording.js';
 import { userAgentFamily } from '../../core/risk.js';
 import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import { timeline } from './event-view.js';
+import { lifecycleSections } from './lifecycle-views.js';
 import { html, type Html } from './html.js';
 import { field, layout, place, status, time, type Viewer } from './layout.js';
 
@@ -80,7 +81,8 @@ ${profileSection(u)}
     <button type="submit" class="secondary">Add a passkey</button>
     ${status()}
   </form>
-</section>`,
+</section>
+${lifecycleSections(u)}`,
   });
 }
 
