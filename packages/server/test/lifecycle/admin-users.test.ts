@@ -65,7 +65,7 @@ describe('admin user management', () => {
     expect(prefix.items.every((u) => u.email.startsWith('bulk-01'))).toBe(true);
     const literal = await list(`?query=${encodeURIComponent('bulk-0%')}`);
     expect(literal.items).toEqual([]);
-    const one = prefix.items[7]!;
+    const one = prefix.items[7];
     expect((await list(`?query=${one.id}`)).items.map((u) => u.email)).toEqual([one.email]);
     const bad = await http(m.s.url, 'GET', '/v1/admin/users?cursor=bm9wZQ', { headers: admin() });
     expect([bad.status, bad.body.code]).toEqual([400, 'invalid_request']);
@@ -85,7 +85,7 @@ describe('admin user management', () => {
   it('disable revokes the sessions and refuses sign-in and refresh with 403 account_disabled; enable lets the user back', async () => {
     await signUp(m.s, 'unruly@example.com', PASSWORD);
     const u = await login(m.s, 'unruly@example.com');
-    const id = (await list('?query=unruly@')).items[0]!.id;
+    const id = (await list('?query=unruly@')).items[0].id;
     expect((await http(m.s.url, 'POST', `/v1/admin/users/${id}/disable`, { headers: admin() })).status).toBe(204);
     expect((await http(m.s.url, 'GET', '/v1/me', { headers: bearer(u.access_token) })).status).toBe(401);
     expect((await http(m.s.url, 'POST', '/v1/token', { form: { grant_type: 'refresh_token', refresh_token: u.refresh_token } })).status).toBeGreaterThanOrEqual(400);
@@ -93,7 +93,7 @@ describe('admin user management', () => {
     expect([l.status, l.body.code]).toEqual([403, 'account_disabled']);
     // a wrong password is still just wrong: disabled is told only after the right one
     expect((await http(m.s.url, 'POST', '/v1/login', { json: { email: 'unruly@example.com', password: 'wrong wrong wrong' } })).status).toBe(401);
-    expect((await list('?query=unruly@')).items[0]!.disabled).toBe(true);
+    expect((await list('?query=unruly@')).items[0].disabled).toBe(true);
     expect((await http(m.s.url, 'POST', `/v1/admin/users/${id}/enable`, { headers: admin() })).status).toBe(204);
     await login(m.s, 'unruly@example.com');
   });
@@ -111,7 +111,7 @@ describe('admin user management', () => {
   it('deletes a user as DELETE /v1/me does', async () => {
     await signUp(m.s, 'gone@example.com', PASSWORD);
     const u = await login(m.s, 'gone@example.com');
-    const id = (await list('?query=gone@')).items[0]!.id;
+    const id = (await list('?query=gone@')).items[0].id;
     expect((await http(m.s.url, 'DELETE', `/v1/admin/users/${id}`, { headers: admin() })).status).toBe(204);
     expect((await http(m.s.url, 'GET', '/v1/me', { headers: bearer(u.access_token) })).status).toBe(401);
     expect(await m.s.t.store.getUserById(id)).toBeUndefined();
