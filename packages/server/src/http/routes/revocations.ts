@@ -61,6 +61,7 @@ function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest,
   let closed = false;
   let reading = false;
   let again = false;
+  let failed = false;
   const write = (chunk: string) => {
     if (!closed) res.write(chunk);
   };
@@ -84,7 +85,9 @@ function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest,
           lag.delivered(page.cursor);
         }
       } while (again && !closed);
+      failed = false;
     } catch (err) {
+      failed = true;
       // The next wake-up or heartbeat retries; meanwhile heartbeats show the subscriber it is behind.
       request.log.warn({ err }, 'revocation stream read failed');
     } finally {
@@ -99,8 +102,8 @@ function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest,
     lag.knows(head);
     // an item read after the head (this stream is ahead of the read) must not look like a reset feed
     write(`event: heartbeat\ndata: ${JSON.stringify({ cursor: String(Math.max(head, lag.cursor)) })}\n\n`);
-    // a read that failed earlier is retried here, not only when the head moves again
-    if (head > lag.cursor) void pump();
+    // a read that failed is retried here, not only when the head moves again
+    if (failed && head > lag.cursor) void pump();
   };
   const unwatch = tail.watch(() => {
     lag.knows(tail.head);
