@@ -57,6 +57,8 @@ export interface TesseraServices {
   accounts: AccountService;
   /** change of email and deletion */
   lifecycle: LifecycleService;
+  /** the security notices by mail (drained at shutdown) */
+  notices: SecurityNotices;
   /** the document of everything held about a user (`GET /v1/me/export`) */
   exportAccount(user: UserRow): Promise<AccountExport>;
   /** the admin user list, disable and enable */
@@ -171,7 +173,7 @@ function lifecycleServices(config: Config, a: Adapters, events: EventLog, sessio
   );
   const adminUsers = new AdminUsers({ users: store, lifecycle: store, sessions, events, clock });
   const exportAccount = (user: UserRow) => accountExport({ lifecycle: store, oauth: store, events, mfa: mfa.manage }, user);
-  return { lifecycle, adminUsers, exportAccount };
+  return { notices, lifecycle, adminUsers, exportAccount };
 }
 
 export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
@@ -180,7 +182,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts, approvals } = signInServices(config, a, events, sessions, risk);
-  const { lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
+  const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
   const services: TesseraServices = {
     config,
     clock,
@@ -194,6 +196,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     sessions,
     accounts,
     lifecycle,
+    notices,
     exportAccount,
     adminUsers,
     approvals,

@@ -18,16 +18,28 @@ export interface NoticeDeps {
  * Mail never delays or fails the request; failures are logged.
  */
 export class SecurityNotices {
+  readonly #pending = new Set<Promise<void>>();
+
   constructor(private readonly d: NoticeDeps) {}
 
   /** an EventLog listener */
   readonly onEvent = (ev: NewEvent): void => {
     if (!NOTICE_EVENTS.has(ev.type) || ev.userId === null) return;
-    this.eventNotice(ev.userId, ev.type as NoticeEvent, ev.data, ev.createdAt).catch(this.d.onMailError);
+    this.#track(this.eventNotice(ev.userId, ev.type as NoticeEvent, ev.data, ev.createdAt));
   };
 
   send(to: string, mail: RenderedMail): void {
-    this.d.mailer.send({ to, ...mail }).catch(this.d.onMailError);
+    this.#track(this.d.mailer.send({ to, ...mail }));
+  }
+
+  /** waits for the mails on their way (shutdown: a notice is not lost to a stopping node) */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  #track(sending: Promise<void>): void {
+    const p = sending.catch(this.d.onMailError).finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
   }
 
   private async eventNotice(userId: string, type: NoticeEvent, data: Record<string, unknown>, at: number): Promise<void> {
