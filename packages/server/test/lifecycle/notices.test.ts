@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { describeSignIn, eventTitle } from '../../src/core/notices/wording.js';
+import { emailChangeConfirmMail, emailChangedMail, newSignInMail } from '../../src/core/notices/templates.js';
+import { describeBrowser, describeReason, describeSignIn, eventTitle } from '../../src/core/notices/wording.js';
 import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
 import { mailText } from '../support/smtp.js';
 import { http } from '../support/server.js';
@@ -76,5 +77,25 @@ describe('wording', () => {
     expect(describeSignIn(['pwd', 'hwk', 'mfa'], 'webauthn')).toBe('password and security key');
     expect(eventTitle('passkey_added', { name: 'Laptop' })).toBe('Added the passkey “Laptop” for two-step verification');
     expect(eventTitle('some_new_type', {})).toBe('some new type');
+    expect(describeBrowser({ browser: 'curl', os: 'other' })).toBe('curl');
+    expect(describeBrowser({ browser: 'other', os: 'other' })).toBe('Unknown browser');
+    expect(describeReason('wrong_code')).toBe('wrong code');
+  });
+
+  it('a sign-in from a new country says so; a new device says so', () => {
+    const at = Date.UTC(2026, 0, 1);
+    expect(newSignInMail({ place: 'Paris, FR', at, ip: null, device: null, newCountry: true }).text).toContain('a country it has not been used from before');
+    expect(newSignInMail({ place: null, at, ip: null, device: null }).text).toContain('from a new device');
+  });
+
+  it('attack: an address chosen by the requester cannot put markup into the mails', () => {
+    const evil = '<img src=x onerror=alert(1)>@evil.test';
+    const confirm = emailChangeConfirmMail({ link: 'https://auth.example.com/confirm-email?token=a.b', newEmail: evil, expiresInHours: 24 });
+    const done = emailChangedMail({ oldEmail: 'a@example.com', newEmail: evil, at: Date.UTC(2026, 0, 1) });
+    for (const m of [confirm, done]) {
+      expect(m.html).not.toContain('<img');
+      expect(m.html).toContain('&lt;img');
+      expect(m.subject).not.toContain('evil');
+    }
   });
 });
