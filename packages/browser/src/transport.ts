@@ -28,7 +28,8 @@ export function retryAfterOf(value: string | null, now: number): number | undefi
   if (value === null) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v);
-  const at = Date.parse(v);
+  // an HTTP-date names its day and month; Date.parse alone would take "-5" for a year
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 

@@ -14,7 +14,7 @@ import { signUp } from '../support/users.js';
 /** The Download button's file, through playwright's download event. */
 async function downloaded(page: Page): Promise<{ name: string; text: string }> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-recovery-codes] button[data-action="download-codes"]')]);
-  return { name: download.suggestedFilename(), text: await readFile((await download.path())!, 'utf8') };
+  return { name: download.suggestedFilename(), text: await readFile(await download.path(), 'utf8') };
 }
 
 const shownCodes = (page: Page) => page.locator('[data-codes] li').allTextContents();
