@@ -21,6 +21,8 @@ import { LoginGuard, RouteLimits } from './core/limits.js';
 import { LoginApprovals } from './core/login/approvals.js';
 import { LoginCompletion } from './core/login/complete.js';
 import type { LoginCheck } from './core/login/hooks.js';
+import { buildOAuthProvider } from './core/oauth/index.js';
+import { OAuthService } from './core/oauth/service.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
 import type { Mailer } from './mail/types.js';
 import { PasswordHasher } from './core/passwords.js';
@@ -58,6 +60,8 @@ export interface TesseraServices {
   risk: RiskService;
   mfa: Mfa;
   clients: ClientService;
+  /** the OpenID Connect provider: clients, authorization, token grants, logout, the user's apps */
+  oauth: OAuthService;
   introspection: Introspection;
   limits: RouteLimits;
   /** DPoP proof `jti`s seen by any node */
@@ -157,6 +161,22 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts, approvals } = signInServices(config, a, events, sessions, risk);
+  const provider = buildOAuthProvider({
+    store,
+    oauth: store,
+    box: a.box,
+    keys: a.keys,
+    sessions,
+    events,
+    feed,
+    clock,
+    locate: (ip) => a.geo.locate(ip),
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTtlSec: config.TESSERA_ACCESS_TTL,
+    backchannel: { onError: (err) => a.log.warn({ err }, 'back-channel logout pass failed') },
+  });
+  const oauth = new OAuthService(provider, store, config.TESSERA_KEY_RELOAD_INTERVAL, (err) => a.log.warn({ err }, 'ID-token key reload failed'));
   const services: TesseraServices = {
     config,
     clock,
@@ -174,6 +194,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     risk,
     mfa,
     clients: new ClientService(store, clock),
+    oauth,
     introspection: new Introspection(tokens, sessions, events, config.issuer),
     limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP, riskReportsPerMinute: config.TESSERA_RISK_REPORTS_PER_MINUTE }),
     dpopReplays: new ReplayCache(state, 'dpop'),

@@ -15,6 +15,10 @@ import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
 import { accountRoutes } from './routes/account.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { tokenRoutes } from './routes/token.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { clientRoutes } from './routes/clients.js';
+import { oauthPages } from './pages/oauth-pages.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { adminRoutes } from './routes/admin.js';
@@ -91,6 +95,7 @@ function createFastify(t: TesseraServices, opts: AppOptions): FastifyInstance {
   limitConnectionsPerIp(app.server, t.config.TESSERA_MAX_CONNECTIONS_PER_IP, t.config.TESSERA_TRUST_PROXY);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
+  app.decorateRequest('oauthProtocol', false);
   app.addHook('onRequest', async (request) => {
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
   });
@@ -169,12 +174,16 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   loginRoutes(api, t, auth);
   accountRoutes(api, t, auth);
   mfaRoutes(api, t, auth);
+  tokenRoutes(api, t, auth);
   oauthRoutes(api, t);
+  oidcRoutes(api, t, auth);
   revocationRoutes(api, t);
   adminRoutes(api, t, auth);
+  clientRoutes(api, t, auth);
   riskRoutes(api, t);
   opsRoutes(api, t);
   await pagesRoutes(app, t, auth);
+  oauthPages(app, t, auth);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -153,13 +153,20 @@ export class HttpAuth {
     });
   }
 
-  /** Authenticate a request from `Authorization: Bearer|DPoP` or the access cookie. */
-  async authenticate(request: FastifyRequest): Promise<AuthContext> {
+  /**
+   * Authenticate a request from `Authorization: Bearer|DPoP` or the access cookie. `clientTokens`: accept
+   * tokens issued to OAuth clients too (userinfo only).
+   */
+  async authenticate(request: FastifyRequest, opts: { clientTokens?: boolean } = {}): Promise<AuthContext> {
     let scheme: CredentialScheme | undefined;
     try {
       const presented = this.#presented(request);
       scheme = presented.scheme;
       const claims = await this.t.tokens.verifyAccessToken(presented.token);
+      // A token issued to an OAuth client (`client_id`; `sub` = the client for client_credentials) is for
+      // userinfo and resource servers: an app the user signed in to must not change their password, read
+      // their sessions or delete the account through the first-party API.
+      if (!opts.clientTokens && claims.client_id !== undefined) throw new TesseraError('invalid_token', { reason: 'token issued to an OAuth client' });
       await this.#checkBinding(request, presented, claims);
       const session = await this.t.sessions.live(claims.sid);
       if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
