@@ -59,7 +59,7 @@ describe('OpenID Connect provider: attacks at the HTTP edge', () => {
   });
 
   it('PKCE S256 is required: a missing challenge or plain is refused with iss; a missing or wrong verifier is invalid_grant', async () => {
-    for (const extra of [{ code_challenge: '' }, { code_challenge_method: 'plain' }]) {
+    for (const extra of [{ code_challenge: '' }, { code_challenge_method: 'plain' }] as Array<Record<string, string>>) {
       const r = await authorize(s.url, request(web.id, extra).params, cookie);
       expect(r.status).toBe(302);
       expect(r.location?.searchParams.get('error')).toBe('invalid_request');
