@@ -175,11 +175,18 @@ export class HttpAuth {
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       // a token used from a place impossible to reach since the session was last seen: refused now, and the
       // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
-      await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
+      // (a confidential OAuth client calls from its backend, whose address is not the user's: not compared)
+      if (!(await this.#fromClientBackend(claims))) await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
       return { claims, user, session, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
     }
+  }
+
+  async #fromClientBackend(claims: AccessTokenClaims): Promise<boolean> {
+    if (typeof claims.client_id !== 'string') return false;
+    const client = await this.t.oauth.getClient(claims.client_id);
+    return client !== undefined && !this.t.oauth.isPublic(client);
   }
 
   /** preHandler for protected routes; what an authenticated caller reads is never stored by a cache. */
