@@ -215,4 +215,18 @@ describe('OpenID Connect provider: attacks at the HTTP edge', () => {
     expect(jwks.keys.filter((k) => k.alg === 'RS256').length).toBeGreaterThanOrEqual(2); // current and next
     expect(jwks.keys.some((k) => k.alg === s.t.config.TESSERA_SIGNING_ALG)).toBe(true);
   });
+
+  it('CORS: discovery for any origin; token and userinfo for the origins of public clients only, never with cookies', async () => {
+    const preflight = (path: string, origin: string) =>
+      fetch(`${s.url}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'dpop, content-type' } });
+    const app = await preflight('/v1/token', 'http://127.0.0.1:5173');
+    expect(app.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+    expect(app.headers.get('access-control-allow-credentials')).toBeNull();
+    for (const path of ['/v1/token', '/v1/me', '/consent']) {
+      expect((await preflight(path, 'https://evil.example')).headers.get('access-control-allow-origin'), path).toBeNull();
+    }
+    expect((await preflight('/v1/me', 'http://127.0.0.1:5173')).headers.get('access-control-allow-origin')).toBeNull();
+    const d = await fetch(`${s.url}/.well-known/openid-configuration`, { headers: { origin: 'https://anyone.example' } });
+    expect(d.headers.get('access-control-allow-origin')).toBe('*');
+  });
 });

@@ -139,6 +139,22 @@ export class OAuthService {
     return a || b;
   }
 
+  #appOrigins: { at: number; origins: Promise<Set<string>> } | undefined;
+
+  /**
+   * Whether `origin` is the origin of a public client's registered redirect URI: a browser app there may
+   * call the token, userinfo and revocation endpoints across origins (CORS, without cookies). Cached 5 s.
+   */
+  async isAppOrigin(origin: string): Promise<boolean> {
+    const now = this.p.deps.clock.now();
+    if (!this.#appOrigins || now - this.#appOrigins.at > 5000) {
+      const origins = this.p.store.listOAuthClients().then((all) => new Set(all.filter(isPublicClient).flatMap((c) => c.redirectUris.map((u) => new URL(u).origin))));
+      this.#appOrigins = { at: now, origins };
+      origins.catch(() => (this.#appOrigins = undefined));
+    }
+    return (await this.#appOrigins.origins).has(origin);
+  }
+
   getClient(id: string): Promise<OAuthClientRow | undefined> {
     return this.p.store.getOAuthClient(id);
   }
