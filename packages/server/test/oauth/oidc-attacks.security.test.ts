@@ -142,6 +142,17 @@ describe('OpenID Connect provider: attacks at the HTTP edge', () => {
     expect(apps.body).toContainEqual(expect.objectContaining({ client_id: thirdParty.id, name: 'Third Party', scope: ['openid', 'email'] }));
   });
 
+  it('RFC 8707: a registered resource becomes the access token audience; an unknown one is invalid_target', async () => {
+    await registerClient(s.t, { type: 'resource', name: 'photos', audience: 'https://photos.example/api' });
+    const c = await codeFor(web.id, { resource: 'https://photos.example/api' });
+    const t = await exchange({ code: c.code, code_verifier: c.verifier });
+    expect(claimsOf(t.body.access_token as string).aud).toBe('https://photos.example/api');
+    // a token for another API is not one for Tessera's own
+    expect((await http(s.url, 'GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${t.body.access_token as string}` } })).status).toBe(401);
+    const r = await authorize(s.url, request(web.id, { resource: 'https://unknown.example/' }).params, cookie);
+    expect(Object.fromEntries(r.location!.searchParams)).toMatchObject({ error: 'invalid_target', iss: s.t.config.issuer });
+  });
+
   it('a scope the client may not have is not granted', async () => {
     const c = await codeFor(web.id, { scope: 'openid email profile admin' });
     const t = await exchange({ code: c.code, code_verifier: c.verifier });

@@ -151,6 +151,32 @@ describe.skipIf(!hasChromium)('OpenID Connect with independent clients and a rea
     await page.context().close();
   });
 
+  it('an app not marked first-party: the consent page after sign-in, Allow, and back with a code', async () => {
+    const totp = await userWithTotp('consent-rp@example.com');
+    const third = await registerClient(s.t, { type: 'web', name: 'Third-Party Photos', redirectUris: [rp.callback] });
+    const config = await oidc.discovery(new URL(base), third.id, undefined, oidc.ClientSecretPost(third.secret!), { execute: [oidc.allowInsecureRequests] });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const authUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: rp.callback, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const problems: string[] = [];
+    const page = await signInThroughPages(browser, authUrl.href, 'consent-rp@example.com', totp, rp.callback, async (p) => {
+      p.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      await p.waitForURL(/\/consent\?/);
+      expect(await p.textContent('[data-client-name]')).toBe('Third-Party Photos');
+      await p.click('form[data-form="consent"] button[type="submit"]');
+    });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
+    expect(tokens.claims()?.email).toBe('consent-rp@example.com');
+    // the apps page lists it, with the nav link
+    await page.goto(`${base}/account/apps`);
+    expect(await page.textContent('[data-apps]')).toContain('Third-Party Photos');
+    await page.click('button[data-action="revoke-app"]');
+    await expect.poll(() => page.isVisible('[data-app-id]')).toBe(false);
+    await expect(oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).rejects.toThrow();
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('a code-flow session is on the sessions list; revoking it there stops the SDK within 1 s and logs the RP out over the back channel', async () => {
     await signUp(s, 'listed@example.com', PASSWORD);
     const cookie = await cookieSignIn(s.url, 'listed@example.com', PASSWORD);

@@ -47,7 +47,7 @@ export async function startRelyingParty(): Promise<RelyingParty> {
  * password and then a TOTP code (the next time step: the current one was spent enrolling); returns the
  * page at the RP's callback.
  */
-export async function signInThroughPages(browser: Browser, authUrl: string, email: string, totp: TOTP, callback: string): Promise<Page> {
+export async function signInThroughPages(browser: Browser, authUrl: string, email: string, totp: TOTP, callback: string, beforeCallback?: (page: Page) => Promise<void>): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(authUrl);
@@ -59,6 +59,7 @@ export async function signInThroughPages(browser: Browser, authUrl: string, emai
   await page.selectOption('form[data-form="mfa"] select[name="method"]', 'totp');
   await page.fill('form[data-form="mfa"] input[name="code"]', totp.generate({ timestamp: Date.now() + 30_000 }));
   await page.click('form[data-form="mfa"] button[type="submit"]');
+  if (beforeCallback) await beforeCallback(page);
   await page.waitForURL((u) => u.href.startsWith(callback));
   return page;
 }
