@@ -154,7 +154,7 @@ describe.skipIf(!hasChromium)('OpenID Connect with independent clients and a rea
   it('an app not marked first-party: the consent page after sign-in, Allow, and back with a code', async () => {
     const totp = await userWithTotp('consent-rp@example.com');
     const third = await registerClient(s.t, { type: 'web', name: 'Third-Party Photos', redirectUris: [rp.callback] });
-    const config = await oidc.discovery(new URL(base), third.id, undefined, oidc.ClientSecretPost(third.secret!), { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(base), third.id, undefined, oidc.ClientSecretPost(third.secret), { execute: [oidc.allowInsecureRequests] });
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const authUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: rp.callback, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
