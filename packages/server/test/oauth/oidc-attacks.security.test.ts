@@ -70,6 +70,9 @@ describe('OpenID Connect provider: attacks at the HTTP edge', () => {
     const none = await exchange({ code: a.code });
     expect([none.status, none.body.error]).toEqual([400, 'invalid_grant']);
     expect(none.headers.get('content-type')).toMatch(/^application\/json/);
+    // refused by the schema (a repeated parameter): still the OAuth error shape, as application/json
+    const repeated = await fetch(`${s.url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(web.id, web.secret!) }, body: `grant_type=authorization_code&code=${a.code}&code=${a.code}` });
+    expect([repeated.status, repeated.headers.get('content-type')?.split(';')[0], ((await repeated.json()) as { error: string }).error]).toEqual([400, 'application/json', 'invalid_request']);
     const b = await codeFor();
     const wrong = await exchange({ code: b.code, code_verifier: pkce().verifier });
     expect([wrong.status, wrong.body.error]).toEqual([400, 'invalid_grant']);

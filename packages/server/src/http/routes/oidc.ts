@@ -10,7 +10,6 @@ import { paramsOf } from '../pages/oauth-pages.js';
 
 export function oidcRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
-    request.oauthProtocol = true;
     const a = await auth.authenticate(request, { clientTokens: true });
     // UserInfo answers for the token's grant (OIDC Core §5.3): an app's token with `openid`, never a cookie.
     if (a.via === 'cookie') throw new TesseraError('invalid_token', { reason: 'userinfo takes an access token, not the cookie' });
@@ -23,8 +22,12 @@ export function oidcRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): voi
       ...(scope.includes('email') ? { email: a.user.email, email_verified: false } : {}),
     };
   };
-  app.get('/oauth/userinfo', { schema: userinfoSchema }, userinfo);
-  app.post('/oauth/userinfo', { schema: userinfoPostSchema }, userinfo);
+  // marked before validation: even a refused request gets application/json with `error`
+  const mark = async (request: FastifyRequest) => {
+    request.oauthProtocol = true;
+  };
+  app.get('/oauth/userinfo', { schema: userinfoSchema, onRequest: mark }, userinfo);
+  app.post('/oauth/userinfo', { schema: userinfoPostSchema, onRequest: mark }, userinfo);
 
   app.post('/consent', { schema: consentSchema, preHandler: auth.required }, async (request) => {
     const a = authOf(request);

@@ -9,7 +9,7 @@ import type { OAuthTokenResponse } from '../../core/oauth/issue.js';
 import type { TesseraServices } from '../../tessera.js';
 import type { HttpAuth } from '../auth.js';
 import type { ZodApp } from '../schemas/common.js';
-import { tokenSchema, type TokenBody } from '../schemas/login.js';
+import { TokenBody, tokenSchema } from '../schemas/login.js';
 import { sendTokens } from './login.js';
 import type { z } from 'zod';
 
@@ -38,8 +38,27 @@ async function firstPartyRefresh(t: TesseraServices, auth: HttpAuth, request: Fa
   return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
 }
 
+const FIELDS: ReadonlySet<string> = new Set(Object.keys(TokenBody.shape));
+
+/**
+ * RFC 6749 §3.2 for form bodies: unrecognized parameters are ignored and empty ones count as omitted (JSON
+ * bodies stay strict). Requests of OAuth clients are marked before validation, so even a schema refusal
+ * reaches them as application/json with `error`.
+ */
+async function prepare(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (!body || typeof body !== 'object') return;
+  if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    request.body = Object.fromEntries(Object.entries(body).filter(([k, v]) => FIELDS.has(k) && v !== ''));
+  }
+  const b = request.body as Record<string, unknown>;
+  if (b.grant_type === 'authorization_code' || b.grant_type === 'client_credentials' || b.client_secret !== undefined || parseBasic(request.headers.authorization)) {
+    request.oauthProtocol = true;
+  }
+}
+
 export function tokenRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
-  app.post('/v1/token', { schema: tokenSchema }, async (request, reply) => {
+  app.post('/v1/token', { schema: tokenSchema, preValidation: prepare }, async (request, reply) => {
     const { body } = request;
     const basic = parseBasic(request.headers.authorization);
     const client: PresentedClientAuth = { basic, bodyId: body.client_id, bodySecret: body.client_secret };
