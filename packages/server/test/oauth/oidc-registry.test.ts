@@ -1,4 +1,6 @@
 /** Clients through the CLI and the admin API; the user's apps; RP-initiated logout; prompt=login and POST authorize. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
@@ -130,4 +132,33 @@ describe('OpenID Connect clients, apps and logout', () => {
     expect((await http(s.url, 'GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${t.body.access_token as string}` } })).status).toBe(401);
     expect((await http(s.url, 'GET', '/v1/me/apps', { headers: { cookie } })).status).toBe(401);
   });
+
+  it('back-channel logout is retried with backoff until the RP answers 200', async () => {
+    const seen: number[] = [];
+    const rp = createServer((req, res) => {
+      req.resume();
+      seen.push(Date.now());
+      res.writeHead(seen.length === 1 ? 503 : 200).end();
+    });
+    await new Promise<void>((resolve) => rp.listen(0, '127.0.0.1', resolve));
+    try {
+      const uri = `http://127.0.0.1:${(rp.address() as AddressInfo).port}/bc`;
+      const app = await registerClient(s.t, { type: 'web', redirectUris: [CB], backchannelLogoutUri: uri, firstParty: true });
+      await signUp(s, 'retry@example.com', PASSWORD);
+      const cookie = await cookieSignIn(s.url, 'retry@example.com', PASSWORD);
+      const p = pkce();
+      const r = await authorize(s.url, { response_type: 'code', client_id: app.id, redirect_uri: CB, scope: 'openid', code_challenge: p.challenge, code_challenge_method: 'S256' }, cookie);
+      const t = await http(s.url, 'POST', '/v1/token', { form: { grant_type: 'authorization_code', code: r.location!.searchParams.get('code')!, code_verifier: p.verifier, redirect_uri: CB }, headers: { authorization: basicAuth(app.id, app.secret!) } });
+      const csrf = decodeURIComponent(/tessera_csrf=([^;]+)/.exec(cookie)![1]);
+      // the user signs out everywhere: a subject-wide revocation reaches the app's session too
+      expect((await http(s.url, 'DELETE', '/v1/sessions', { headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(204);
+      expect(t.status).toBe(200);
+      await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(2);
+      expect(seen[1] - seen[0]).toBeGreaterThanOrEqual(900); // the first retry waits about a second
+      await new Promise((res) => setTimeout(res, 2500));
+      expect(seen.length).toBe(2); // delivered: not sent again
+    } finally {
+      await new Promise<void>((resolve) => rp.close(() => resolve()));
+    }
+  }, 30_000);
 });
