@@ -105,6 +105,8 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       services.oauth.start();
       closers.push(() => services.oauth.stop());
     }
+    // closed first: the notices on their way are delivered before the store and mailer go
+    closers.push(() => services.notices.drain());
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {
