@@ -1,6 +1,7 @@
 /** The JSON side of the OpenID Connect provider: UserInfo, the consent answer, the user's apps. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
+import { emailClaims } from '../../core/oauth/claims.js';
 import { scopesOf } from '../../core/oauth/clients.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
@@ -18,8 +19,7 @@ export function oidcRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): voi
     void reply.header('Cache-Control', 'no-store');
     return {
       sub: a.user.id,
-      // Verified email lands with the identity work; until then no address is claimed verified.
-      ...(scope.includes('email') ? { email: a.user.email, email_verified: false } : {}),
+      ...(scope.includes('email') ? emailClaims(a.user) : {}),
     };
   };
   // marked before validation: even a refused request gets application/json with `error`
