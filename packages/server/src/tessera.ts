@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { SecretBox } from './core/crypto.js';
 import { recordKekCheck, unlockKeyEncryptionKey } from './core/kek.js';
+import { Housekeeper, lifecyclePolicy } from './core/lifecycle.js';
 import { DependencyMonitor } from './lib/dependencies.js';
 import { Metrics } from './lib/metrics.js';
 import { KeyManager } from './core/keys.js';
@@ -85,13 +86,10 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       closers.push(async () => dependencies.stop());
       dependencies.start();
       closers.push(async () => dependencies.stop());
-      // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
-      const sweep = setInterval(() => {
-        const now = clock.now();
-        Promise.all([store.pruneExpired(now - 3_600_000), store.pruneRevocations(now)]).catch((err: unknown) => log.warn({ err }, 'housekeeping failed'));
-      }, 10 * 60_000);
-      sweep.unref();
-      closers.push(async () => clearInterval(sweep));
+      // Housekeeping (core/lifecycle.ts): spent tokens, ended sessions, expired links, old events.
+      const housekeeper = new Housekeeper(store, clock, lifecyclePolicy(config), (err) => log.warn({ err }, 'housekeeping failed'));
+      housekeeper.start();
+      closers.push(() => housekeeper.stop());
     }
     const mailer = overrides.mailer ?? openMailer({ ...(config.TESSERA_SMTP_URL ? { smtpUrl: config.TESSERA_SMTP_URL } : {}), from: config.TESSERA_MAIL_FROM, dataDir: config.TESSERA_DATA_DIR });
     const sms = overrides.sms ?? new LoggingSmsSender({ dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg) });

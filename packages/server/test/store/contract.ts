@@ -10,6 +10,7 @@ import { session, user } from '../support/store-fixtures.js';
 import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userListing, users } from './contract/accounts.js';
 import { mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
+import { lifecyclePruning } from './contract/lifecycle.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
 /** what only the backend can answer, by looking beneath the ports */
@@ -63,6 +64,7 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   oauthCodes,
   oauthClients,
   oauthKeysAndLogout,
+  lifecyclePruning,
 ];
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedContractStore>, opts: ContractOptions = {}): void {

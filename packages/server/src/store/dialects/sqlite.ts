@@ -55,6 +55,14 @@ export const sqliteDialect: SqlDialect = {
     const message = (err as { message?: unknown }).message;
     return typeof message === 'string' && message.endsWith(`: ${index.columns}`);
   },
+  skipLocked: false,
+  batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => immediate(db, (conn) => fn(conn as Db)),
+  // PASSIVE never waits for readers; incremental_vacuum frees pages only where auto_vacuum is INCREMENTAL
+  // (new files; see docs/operations.md for older ones), otherwise SQLite reuses the freed pages itself
+  async compact(db: Db) {
+    await sql`pragma wal_checkpoint(passive)`.execute(db);
+    await sql`pragma incremental_vacuum(2000)`.execute(db);
+  },
   // locked past busy_timeout by another process, or the file cannot be opened or written
   isUnavailable: (err) => /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(errorCode(err) ?? ''),
 };
@@ -81,7 +89,11 @@ export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase
   const memory = file === ':memory:';
   if (!memory) prepareFile(file, opts.warn);
   const conn = new SqliteDatabase(file);
+  // before the first table exists (a no-op on older files): pruned pages can be given back to the OS
+  conn.pragma('auto_vacuum = INCREMENTAL');
   if (!memory) conn.pragma('journal_mode = WAL');
+  // after a checkpoint the WAL file is cut back to this size instead of keeping its high-water mark
+  conn.pragma('journal_size_limit = 16777216');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('foreign_keys = ON');
   conn.pragma('synchronous = NORMAL');
