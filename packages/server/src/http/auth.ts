@@ -15,7 +15,7 @@ import {
 } from '@tessera/sdk/edge';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
-import type { SessionRow, UserRow } from '../store/ports/index.js';
+import type { MfaCounts, SessionRow, UserRow } from '../store/ports/index.js';
 import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 import { challengeFor, credentialsChallenge } from './problem.js';
@@ -24,6 +24,8 @@ export interface AuthContext {
   claims: AccessTokenClaims;
   user: UserRow;
   session: SessionRow;
+  /** the user's second factors as of this request */
+  mfa: MfaCounts;
   via: CredentialScheme;
 }
 
@@ -161,12 +163,12 @@ export class HttpAuth {
       scheme = presented.scheme;
       const claims = await this.t.tokens.verifyAccessToken(presented.token);
       await this.#checkBinding(request, presented, claims);
-      const session = await this.t.sessions.live(claims.sid);
-      if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-      const user = await this.t.accounts.getUser(claims.sub);
-      if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      // one query: the session (live, of this subject), its user and the MFA summary
+      const principal = await this.t.sessions.livePrincipal(claims.sid);
+      if (!principal || principal.session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired, or user gone' });
+      const { session, user, mfa } = principal;
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
-      return { claims, user, session, via: scheme };
+      return { claims, user, session, mfa, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
     }

@@ -11,6 +11,7 @@ import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userLis
 import { mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
 import { lifecyclePruning } from './contract/lifecycle.js';
+import { principalRead } from './contract/principal.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
 /** what only the backend can answer, by looking beneath the ports */
@@ -65,6 +66,7 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   oauthClients,
   oauthKeysAndLogout,
   lifecyclePruning,
+  principalRead,
 ];
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedContractStore>, opts: ContractOptions = {}): void {

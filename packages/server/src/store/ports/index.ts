@@ -13,6 +13,7 @@ import type { LifecycleStore } from './lifecycle.js';
 import type { MaintenanceStore } from './maintenance.js';
 import type { OAuthStore } from './oauth.js';
 import type { PhoneStore } from './phones.js';
+import type { PrincipalStore } from './principal.js';
 import type { RecoveryCodeStore } from './recovery-codes.js';
 import type { ResetStore } from './resets.js';
 import type { RevocationStore } from './revocations.js';
@@ -29,6 +30,7 @@ export type * from './lifecycle.js';
 export type * from './maintenance.js';
 export type * from './oauth.js';
 export type * from './phones.js';
+export type * from './principal.js';
 export type * from './recovery-codes.js';
 export type * from './resets.js';
 export type * from './revocations.js';
@@ -54,4 +56,5 @@ export interface Store
     PhoneStore,
     OAuthStore,
     MaintenanceStore,
-    LifecycleStore {}
+    LifecycleStore,
+    PrincipalStore {}

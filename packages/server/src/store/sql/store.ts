@@ -14,6 +14,7 @@ import type {
   MaintenanceStore,
   OAuthStore,
   PhoneStore,
+  PrincipalStore,
   RecoveryCodeStore,
   ResetStore,
   RevocationStore,
@@ -31,6 +32,7 @@ import { SqlLifecycle } from './lifecycle.js';
 import { SqlMaintenance } from './maintenance.js';
 import { SqlOAuth } from './oauth.js';
 import { SqlPhones } from './phones.js';
+import { SqlPrincipal } from './principal.js';
 import { SqlRecoveryCodes } from './recovery-codes.js';
 import { SqlResets } from './resets.js';
 import { SqlRevocations } from './revocations.js';
@@ -74,6 +76,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<PhoneStore>(new SqlPhones(db, d)),
     ...methods<OAuthStore>(new SqlOAuth(db, d)),
     ...methods<LifecycleStore>(new SqlLifecycle(db, d)),
+    ...methods<PrincipalStore>(new SqlPrincipal(db)),
     dialect: maintenance.dialect,
     db,
   };
