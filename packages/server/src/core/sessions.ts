@@ -121,11 +121,11 @@ export class SessionService {
       usedBy: clientFingerprint(ctx),
       successor: refreshRow(successor, session, row.id, now),
       successorSealed: sealed,
+      touch: { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent },
     });
     // Lost a race with a concurrent refresh of the same token: treat it exactly like a replay, so the same
     // client gets the winner's pair and anyone else trips reuse detection.
     if (!won) return this.replayed(row.id, session, ctx);
-    await this.d.store.touchSession(session.id, { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent });
     return this.pair(session, access.token, access.expiresIn, successor.value);
   }
 
