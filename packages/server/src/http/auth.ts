@@ -168,6 +168,9 @@ export class HttpAuth {
       if (!principal || principal.session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired, or user gone' });
       const { session, user, mfa } = principal;
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
+      // a token used from a place impossible to reach since the session was last seen: refused now, and the
+      // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
+      await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
       return { claims, user, session, mfa, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
