@@ -9,7 +9,7 @@
  * Every variant answers {cmd: 'eld-reset' | 'eld-read'} with its event-loop delay (p99, ms).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ARGON2, PASSWORD } from './server-constants.js';
@@ -54,7 +54,12 @@ async function tessera(): Promise<number> {
   const app = await buildApp(t, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   handlers['db-size'] = async () => dbSize(t.store, dir);
-  process.on('SIGTERM', () => void app.close().then(() => t.close()).then(() => process.exit(0)));
+  process.on('SIGTERM', () =>
+    void app.close().then(() => t.close()).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    }),
+  );
   const a = app.server.address();
   return typeof a === 'object' && a ? a.port : 0;
 }
