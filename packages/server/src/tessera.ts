@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { SecretBox } from './core/crypto.js';
 import { recordKekCheck, unlockKeyEncryptionKey } from './core/kek.js';
-import { Housekeeper, lifecyclePolicy } from './core/lifecycle.js';
+import { Housekeeper, lifecyclePolicy } from './core/housekeeping.js';
 import { DependencyMonitor } from './lib/dependencies.js';
 import { Metrics } from './lib/metrics.js';
 import { KeyManager } from './core/keys.js';
@@ -48,6 +48,13 @@ export interface TesseraOverrides {
   pgSchema?: string;
 }
 
+/** Housekeeping (core/housekeeping.ts): spent tokens, ended sessions, expired links and codes, old events, revocations. */
+function startHousekeeping(store: Store, clock: Clock, log: Logger, config: Config): () => Promise<void> {
+  const housekeeper = new Housekeeper(store, clock, lifecyclePolicy(config), (err) => log.warn({ err }, 'housekeeping failed'));
+  housekeeper.start();
+  return () => housekeeper.stop();
+}
+
 export async function createTessera(config: Config, overrides: TesseraOverrides = {}): Promise<Tessera> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? pino({ level: config.TESSERA_LOG_LEVEL, ...LOG_OPTIONS });
@@ -84,18 +91,20 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       closers.push(async () => keys.stop());
       dependencies.start();
       closers.push(async () => dependencies.stop());
-      dependencies.start();
-      closers.push(async () => dependencies.stop());
-      // Housekeeping (core/lifecycle.ts): spent tokens, ended sessions, expired links, old events.
-      const housekeeper = new Housekeeper(store, clock, lifecyclePolicy(config), (err) => log.warn({ err }, 'housekeeping failed'));
-      housekeeper.start();
-      closers.push(() => housekeeper.stop());
+      closers.push(startHousekeeping(store, clock, log, config));
     }
     const mailer = overrides.mailer ?? openMailer({ ...(config.TESSERA_SMTP_URL ? { smtpUrl: config.TESSERA_SMTP_URL } : {}), from: config.TESSERA_MAIL_FROM, dataDir: config.TESSERA_DATA_DIR });
     const sms = overrides.sms ?? new LoggingSmsSender({ dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg) });
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const { services, hasher } = wireServices(config, { clock, log, store, state, box, macKey, keys, mailer, sms, geo, metrics, dependencies });
+    await services.oauth.init(); // RS256 ID-token keys; reloads and back-channel deliveries stop before the store closes
+    if (!overrides.oneShot) {
+      services.oauth.start();
+      closers.push(() => services.oauth.stop());
+    }
+    // closed first: the notices on their way are delivered before the store and mailer go
+    closers.push(() => services.notices.drain());
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {

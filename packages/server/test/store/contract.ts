@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Store } from '../../src/store/ports/index.js';
 import { session, user } from '../support/store-fixtures.js';
 import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userListing, users } from './contract/accounts.js';
+import { emailChanges, erasure } from './contract/lifecycle.js';
 import { mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
-import { lifecyclePruning } from './contract/lifecycle.js';
+import { housekeepingBatches } from './contract/pruning.js';
 import { principalRead } from './contract/principal.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
@@ -65,7 +66,9 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   oauthCodes,
   oauthClients,
   oauthKeysAndLogout,
-  lifecyclePruning,
+  emailChanges,
+  erasure,
+  housekeepingBatches,
   principalRead,
 ];
 

@@ -1,41 +1,44 @@
-/**
- * Data lifecycle: what housekeeping may erase, one small batch at a time. Every target names rows that can
- * never be used again (spent, expired, ended); core/lifecycle.ts decides the cut-off times, this port only
- * deletes what lies before them.
- */
+import type { SessionRow } from './sessions.js';
 
-export type PruneTarget =
-  /** the sealed successor pair on refresh tokens used before `before` (the grace window is over): set to null */
-  | 'sealedSuccessors'
-  /** refresh tokens used before `before` (past the window in which a replay still means theft) */
-  | 'usedRefreshTokens'
-  /** sessions revoked before `before`, with their refresh tokens and OAuth session rows */
-  | 'revokedSessions'
-  /** sessions last seen before `before` (idle-expired long ago, revoked or not), likewise */
-  | 'idleSessions'
-  /** MFA challenges (second-factor tokens, one-time codes) that expired before `before` */
-  | 'mfaChallenges'
-  /** password-reset links that expired before `before` */
-  | 'passwordResets'
-  /** OAuth authorization codes that expired before `before` */
-  | 'oauthCodes'
-  /** security events recorded before `before` */
-  | 'events';
+/** Account lifecycle: change of email, disabled accounts, erasure and what the admin list shows. */
 
-export interface PruneRange {
-  /** the time column's upper bound, exclusive */
-  before: number;
-  /** an optional lower bound, inclusive: lets a caller skip rows it has already cleared */
-  from?: number;
+export interface EmailChangeRow {
+  id: string;
+  userId: string;
+  /** normalized; not reserved: the address may be taken before the link is used */
+  newEmail: string;
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+/** what the admin user list shows beside the user row */
+export interface UserFacts {
+  lastSignInAt: number | null;
+  /** a confirmed authenticator app, passkey or phone */
+  mfa: boolean;
 }
 
 export interface LifecycleStore {
+  insertEmailChange(row: EmailChangeRow): Promise<void>;
+  getEmailChange(id: string): Promise<EmailChangeRow | undefined>;
+  /** consume once: marks used only if unused and unexpired at `now`; the row only for the one caller that won */
+  consumeEmailChange(id: string, now: number): Promise<EmailChangeRow | undefined>;
+  /** replaces the user's email; false, changing nothing, when another account has it (unique index) */
+  setEmail(userId: string, email: string): Promise<boolean>;
+  /** null enables */
+  setDisabledAt(userId: string, at: number | null): Promise<void>;
   /**
-   * One batch: at most `limit` rows of `target` in `range`, oldest first, in one short transaction; returns
-   * how many. Nodes running the same batch at once never take the same rows (PostgreSQL and MariaDB skip
-   * rows another batch holds; SQLite has one writer), so every node may run housekeeping.
+   * Erasure, in one transaction: the user row and everything that names it (sessions and their refresh
+   * tokens, factors, recovery codes, challenges, reset and email-change links, OAuth codes, consents and
+   * sessions) are deleted; the user's events stay, with their IP and the `personalFields` of their data
+   * erased. Revoke the sessions through the feed first: deleted sessions leave no feed row. False when
+   * there was no such user.
    */
-  pruneBatch(target: PruneTarget, range: PruneRange, limit: number): Promise<number>;
-  /** gives freed space back where the database needs to be asked (SQLite: WAL checkpoint, incremental vacuum) */
-  compact(): Promise<void>;
+  eraseUser(userId: string, personalFields: readonly string[]): Promise<boolean>;
+  /** every session of a user, ended ones too, newest first (the export of what is held) */
+  listSessionsOfUser(userId: string): Promise<SessionRow[]>;
+  /** last sign-in and second-factor status of each of these users (every id gets an entry) */
+  userFacts(userIds: readonly string[]): Promise<Map<string, UserFacts>>;
 }

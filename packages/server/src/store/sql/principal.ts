@@ -5,7 +5,8 @@ import type { Db } from './tables.js';
 
 /**
  * One statement per authenticated request: the session joined to its user, the MFA summary as scalar
- * subqueries (each on its table's user index). The user's columns are aliased, the session's keep their names.
+ * subqueries (each on its table's user index). The user's columns are aliased (a new users column must be
+ * added here: the type check says so), the session's keep their names.
  */
 export class SqlPrincipal implements PrincipalStore {
   constructor(private readonly db: Db) {}
@@ -21,6 +22,7 @@ export class SqlPrincipal implements PrincipalStore {
         'users.isAdmin as uIsAdmin',
         'users.passwordResetRequired as uPasswordResetRequired',
         'users.createdAt as uCreatedAt',
+        'users.disabledAt as uDisabledAt',
       ])
       .select([
         sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
@@ -31,10 +33,10 @@ export class SqlPrincipal implements PrincipalStore {
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
     if (!r) return undefined;
-    const { uEmail, uPasswordHash, uIsAdmin, uPasswordResetRequired, uCreatedAt, mfaTotp, mfaPasskeys, mfaSms, mfaRecovery, ...session } = r;
+    const { uEmail, uPasswordHash, uIsAdmin, uPasswordResetRequired, uCreatedAt, uDisabledAt, mfaTotp, mfaPasskeys, mfaSms, mfaRecovery, ...session } = r;
     return {
       session: sessions.fromRow(session),
-      user: users.fromRow({ id: session.userId, email: uEmail, passwordHash: uPasswordHash, isAdmin: uIsAdmin, passwordResetRequired: uPasswordResetRequired, createdAt: uCreatedAt }),
+      user: users.fromRow({ id: session.userId, email: uEmail, passwordHash: uPasswordHash, isAdmin: uIsAdmin, passwordResetRequired: uPasswordResetRequired, createdAt: uCreatedAt, disabledAt: uDisabledAt }),
       mfa: { totp: Number(mfaTotp) > 0, passkeys: Number(mfaPasskeys), sms: mfaSms ?? null, recoveryCodesLeft: Number(mfaRecovery) },
     };
   }

@@ -10,6 +10,7 @@ import type {
   EventStore,
   KekCheckStore,
   KeyStore,
+  HousekeepingStore,
   LifecycleStore,
   MaintenanceStore,
   OAuthStore,
@@ -28,6 +29,7 @@ import { SqlChallenges } from './challenges.js';
 import { SqlClients } from './clients.js';
 import { SqlEvents } from './events.js';
 import { SqlKekCheck, SqlKeys } from './keys.js';
+import { SqlHousekeeping } from './housekeeping.js';
 import { SqlLifecycle } from './lifecycle.js';
 import { SqlMaintenance } from './maintenance.js';
 import { SqlOAuth } from './oauth.js';
@@ -76,6 +78,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<PhoneStore>(new SqlPhones(db, d)),
     ...methods<OAuthStore>(new SqlOAuth(db, d)),
     ...methods<LifecycleStore>(new SqlLifecycle(db, d)),
+    ...methods<HousekeepingStore>(new SqlHousekeeping(db, d)),
     ...methods<PrincipalStore>(new SqlPrincipal(db)),
     dialect: maintenance.dialect,
     db,

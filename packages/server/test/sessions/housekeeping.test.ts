@@ -3,7 +3,7 @@
  * times (a fake clock). What a pass removes can never be used again; what is live keeps working.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLOCK_SKEW_MS, Housekeeper, lifecyclePolicy } from '../../src/core/lifecycle.js';
+import { CLOCK_SKEW_MS, Housekeeper, lifecyclePolicy } from '../../src/core/housekeeping.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 

@@ -4,7 +4,7 @@
  * other rows), so no pass holds a long lock and a node that dies mid-pass leaves nothing half done.
  */
 import type { Clock } from '../lib/clock.js';
-import type { LifecycleStore, PruneRange, PruneTarget, RevocationStore } from '../store/ports/index.js';
+import type { HousekeepingStore as PruneStore, PruneRange, PruneTarget, RevocationStore } from '../store/ports/index.js';
 
 export interface LifecyclePolicy {
   graceSec: number;
@@ -41,7 +41,7 @@ export function lifecyclePolicy(c: { TESSERA_REFRESH_GRACE: number; TESSERA_SESS
   };
 }
 
-export type HousekeeperStore = LifecycleStore & Pick<RevocationStore, 'pruneRevocations'>;
+export type HousekeeperStore = PruneStore & Pick<RevocationStore, 'pruneRevocations'>;
 
 export class Housekeeper {
   #timer: NodeJS.Timeout | undefined;
