@@ -25,6 +25,8 @@ export const configSchema = z.object({
   TESSERA_REFRESH_TTL: int(60, 31_536_000).default(1_209_600).describe('absolute session / refresh lifetime, seconds'),
   TESSERA_SESSION_IDLE_TTL: int(60, 31_536_000).default(604_800).describe('a session unused this long (seconds) expires'),
   TESSERA_REFRESH_GRACE: int(0, 60).default(10).describe('seconds in which a same-client replay gets the same successor (0 disables)'),
+  TESSERA_EVENT_RETENTION_DAYS: int(1, 36_500).default(400).describe('security events older than this many days are deleted by housekeeping'),
+  TESSERA_ENDED_SESSION_RETENTION: int(0, 31_536_000).default(86_400).describe('seconds a revoked session and its refresh tokens are kept (a replay is reported as reuse until then); idle-expired sessions go this long after their idle expiry'),
   TESSERA_SIGNING_ALG: z.enum(['EdDSA', 'ES256', 'HS256']).default('EdDSA').describe('signing algorithm of access tokens'),
   TESSERA_HS256_SECRET: z.string().min(32).optional().describe('shared secret (≥ 32 bytes) when TESSERA_SIGNING_ALG=HS256'),
   TESSERA_KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes, base64url').optional().describe('base64url 32-byte key encrypting private keys and secrets at rest (default: generated into the data folder)'),

@@ -15,7 +15,7 @@ import {
 } from '@tessera/sdk/edge';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
-import type { SessionRow, UserRow } from '../store/ports/index.js';
+import type { MfaCounts, SessionRow, UserRow } from '../store/ports/index.js';
 import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 import { challengeFor, credentialsChallenge } from './problem.js';
@@ -24,6 +24,8 @@ export interface AuthContext {
   claims: AccessTokenClaims;
   user: UserRow;
   session: SessionRow;
+  /** the user's second factors as of this request */
+  mfa: MfaCounts;
   via: CredentialScheme;
 }
 
@@ -168,17 +170,17 @@ export class HttpAuth {
       // their sessions or delete the account through the first-party API.
       if (!opts.clientTokens && claims.client_id !== undefined) throw new TesseraError('invalid_token', { reason: 'token issued to an OAuth client' });
       await this.#checkBinding(request, presented, claims);
-      const session = await this.t.sessions.live(claims.sid);
-      if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-      const user = await this.t.accounts.getUser(claims.sub);
-      if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      // one query: the session (live, of this subject), its user and the MFA summary
+      const principal = await this.t.sessions.livePrincipal(claims.sid);
+      if (!principal || principal.session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired, or user gone' });
+      const { session, user, mfa } = principal;
       if (user.disabledAt !== null) throw new TesseraError('invalid_token', { reason: 'account disabled' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       // a token used from a place impossible to reach since the session was last seen: refused now, and the
       // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
       // (a confidential OAuth client calls from its backend, whose address is not the user's: not compared)
       if (!(await this.#fromClientBackend(claims))) await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
-      return { claims, user, session, via: scheme };
+      return { claims, user, session, mfa, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
     }
