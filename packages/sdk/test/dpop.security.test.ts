@@ -77,7 +77,8 @@ describe('DPoP through the verifier', () => {
   const attacks: [string, () => Promise<Record<string, unknown>>, string, string][] = [
     ['missing proof', async () => ctx(undefined), 'invalid_dpop_proof', 'dpop_proof_missing'],
     ['bound token presented as Bearer (with a valid proof)', async () => ({ ...ctx(await proof(alice, { token: bound })), scheme: 'bearer' }), 'invalid_token', 'dpop_bound_token_as_bearer'],
-    ['bound token presented in the cookie', async () => ({ ...ctx(await proof(alice, { token: bound })), scheme: 'cookie' }), 'invalid_token', 'dpop_bound_token_as_bearer'],
+    ['bound token in the cookie without a proof (a copied browser cookie)', async () => ({ ...ctx(undefined), scheme: 'cookie' }), 'invalid_dpop_proof', 'dpop_proof_missing'],
+    ['bound token in the cookie, proof from another key', async () => ({ ...ctx(await proof(mallory, { token: bound })), scheme: 'cookie' }), 'invalid_dpop_proof', 'jkt_mismatch'],
     ['wrong htm', async () => ctx(await proof(alice, { token: bound, htm: 'POST' })), 'invalid_dpop_proof', 'htm_mismatch'],
     ['wrong htu (another endpoint)', async () => ctx(await proof(alice, { token: bound, htu: 'https://api.example.com/admin' })), 'invalid_dpop_proof', 'htu_mismatch'],
     ['wrong htu (another host)', async () => ctx(await proof(alice, { token: bound, htu: 'https://evil.example.com/notes' })), 'invalid_dpop_proof', 'htu_mismatch'],
@@ -98,6 +99,14 @@ describe('DPoP through the verifier', () => {
     expect(r.code).toBe(code);
     if (reason === 'ERR_JWS_INVALID') expect(r.reason).toMatch(/^ERR_/);
     else expect(r.reason).toBe(reason);
+  });
+
+  it('accepts a bound token in the cookie with a fresh proof from its key (a first-party page)', async () => {
+    expect((await verifier.verify(bound, { ...ctx(await proof(alice, { token: bound })), scheme: 'cookie' })).cnf?.jkt).toBe(alice.jkt);
+  });
+
+  it('refuses a bound cookie-mode token when no URL can be checked (DPoP not enabled at the guard)', async () => {
+    expect(await refusal(verifier.verify(bound, { scheme: 'cookie', method: 'GET', dpopProof: await proof(alice, { token: bound }) }))).toEqual({ code: 'invalid_token', reason: 'dpop_not_accepted' });
   });
 
   it('refuses a replayed proof (same jti)', async () => {

@@ -36,11 +36,15 @@ async function fiveTabs(s: TestServer, browser: Browser): Promise<void> {
       tabs.push(tab);
     }
     const [session] = await s.t.store.listLiveSessions(user.id, Date.now());
+    expect(session.dpopJkt).toMatch(/^[\w-]{43}$/); // bound to the browser's key: every request below carries proofs
     const rotations = async () => (await s.t.store.listRefreshTokens(session.id)).filter((r) => r.usedAt !== null).length;
 
     await sleep(3 * ACCESS_TTL * 1000 + 3000);
-    // Right now, without any retry: every tab's requests carry a live access cookie.
-    for (const tab of tabs) expect(await tab.evaluate(() => fetch('/v1/me').then((r) => r.status))).toBe(200);
+    // Right now, without a refresh: every tab's requests carry a live access cookie and a proof the server takes.
+    const tokenCalls: string[] = [];
+    context.on('request', (r) => void (r.url().endsWith('/v1/token') && tokenCalls.push(r.url())));
+    for (const tab of tabs) expect(await tab.evaluate("import('/static/tessera-client.js').then((m) => m.api('GET', '/v1/me')).then((r) => r.status)")).toBe(200);
+    expect(tokenCalls).toEqual([]);
     // One refresh per lifetime for the whole browser, not one per tab (~4 in ~93 s, 15+ if tabs refreshed alone).
     const before = await rotations();
     expect(before).toBeGreaterThanOrEqual(3);
@@ -149,13 +153,15 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     expect(at.value.split('.')).toHaveLength(3);
 
     // what an injected script can reach: cookies, both storages, and the API's responses
-    const seen = await page.evaluate(async () => {
-      const dump = (st: Storage) => Object.keys(st).map((k) => `${k}=${st.getItem(k)}`).join('\n');
-      const csrf = /__Host-tessera_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
-      const me = await (await fetch('/v1/me')).text();
-      const refreshed = await (await fetch('/v1/token', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) }, body: JSON.stringify({ grant_type: 'refresh_token' }) })).text();
+    // (through the page's client, which adds the CSRF header and the DPoP proof this key-bound session needs)
+    const seen = (await page.evaluate(`(async () => {
+      const m = await import('/static/tessera-client.js');
+      const dump = (st) => Object.keys(st).map((k) => k + '=' + st.getItem(k)).join('\\n');
+      const me = JSON.stringify((await m.api('GET', '/v1/me')).body);
+      const refreshed = JSON.stringify((await m.api('POST', '/v1/token', { grant_type: 'refresh_token' })).body);
       return { cookie: document.cookie, local: dump(localStorage), session: dump(sessionStorage), me, refreshed };
-    });
+    })()`)) as Record<string, string>;
+    expect(JSON.parse(seen.me)).toMatchObject({ email: 'bo@example.com' });
     const after = await context.cookies();
     const secrets = [at.value, rt.value, ...after.filter((c) => c.httpOnly).map((c) => c.value)];
     for (const secret of secrets) {
