@@ -182,6 +182,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await signIn(b, base, 'cy@example.com');
 
     await a.goto(`${base}/account/sessions`);
+    await a.waitForSelector('li.session'); // a key-bound session's page arrives in place, after its shell
     expect(await a.locator('li.session').count()).toBe(2);
     expect(await a.locator('li.session.current').textContent()).toContain('This device');
     await a.click('li.session:not(.current) button[data-action="revoke-session"]');
