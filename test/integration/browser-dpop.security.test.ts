@@ -27,7 +27,7 @@ interface Claims {
 /** A proof signed in the page with the stored key: what malware driving the live page can get. */
 async function pageProof(page: Page, c: Claims): Promise<string> {
   return page.evaluate(async (claims) => {
-    const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(new Error(String(r.error))))));
     const db = await req(indexedDB.open('tessera-dpop', 1));
     const key = (await req(db.transaction('keys').objectStore('keys').get('current'))) as { privateKey: CryptoKey; publicKey: CryptoKey };
     db.close();
@@ -52,7 +52,7 @@ async function otherKeyProof(c: Claims): Promise<string> {
 /** The page's stored public key's RFC 7638 thumbprint (or null when IndexedDB holds none). */
 async function storedJkt(page: Page): Promise<string | null> {
   const jwk = await page.evaluate(async () => {
-    const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(new Error(String(r.error))))));
     const db = await req(indexedDB.open('tessera-dpop', 1));
     const key = (await req(db.transaction('keys').objectStore('keys').get('current'))) as { publicKey: CryptoKey } | undefined;
     db.close();
@@ -107,14 +107,14 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
   }
 
   const api = (page: Page, method: string, path: string) =>
-    page.evaluate(`import('/static/tessera-client.js').then((m) => m.api(${JSON.stringify(method)}, ${JSON.stringify(path)})).then((r) => ({ status: r.status, body: r.body }))`) as Promise<{ status: number; body: unknown }>;
+    page.evaluate<{ status: number; body: unknown }>(`import('/static/tessera-client.js').then((m) => m.api(${JSON.stringify(method)}, ${JSON.stringify(path)})).then((r) => ({ status: r.status, body: r.body }))`);
   /** The nonce a server hands any caller that shows it a DPoP header. */
   const nonceAt = async (url: string) => (await fetch(url, { headers: { dpop: 'x' } })).headers.get('dpop-nonce') ?? undefined;
 
   it('keeps a non-extractable key in IndexedDB (no key bytes stored) and binds the session to it', async () => {
     const { page } = await signedInPage('keys@example.com');
     const stored = await page.evaluate(async () => {
-      const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+      const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(new Error(String(r.error))))));
       const db = await req(indexedDB.open('tessera-dpop', 1));
       const records = (await req(db.transaction('keys').objectStore('keys').getAll())) as Array<Record<string, unknown>>;
       db.close();
@@ -160,13 +160,13 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
     const { context, page } = await signedInPage('victim@example.com');
     // A genuine proof, seen on the wire (a proxy log, a HAR file) after the page used it.
     const seen: string[] = [];
-    page.on('request', (r) => void (r.url() === `${base}/v1/me` && r.headers().dpop && seen.push(r.headers().dpop!)));
+    page.on('request', (r) => void (r.url() === `${base}/v1/me` && r.headers().dpop && seen.push(r.headers().dpop)));
     expect((await api(page, 'GET', '/v1/me')).status).toBe(200);
     expect(seen).toHaveLength(1);
 
     const jar = await cdpCookies(context, page);
     const cookie = cookieHeader(jar, ['__Host-tessera_at', '__Host-tessera_csrf', '__Host-tessera_dpop']);
-    const ath = accessTokenHash(jar['__Host-tessera_at']!);
+    const ath = accessTokenHash(jar['__Host-tessera_at']);
     const get = (url: string, dpop?: string, method = 'GET') => fetch(url, { method, headers: { cookie, ...(dpop ? { dpop } : {}) } });
 
     for (const [where, url] of [['server', `${base}/v1/me`], ['notes', `${notesUrl}/notes`]] as const) {
@@ -208,7 +208,7 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
   it('never rotates the copied refresh cookie without a fresh proof from the page key', async () => {
     const { context, page } = await signedInPage('refresh@example.com');
     const seen: string[] = [];
-    page.on('request', (r) => void (r.url() === `${base}/v1/token` && r.headers().dpop && seen.push(r.headers().dpop!)));
+    page.on('request', (r) => void (r.url() === `${base}/v1/token` && r.headers().dpop && seen.push(r.headers().dpop)));
     expect(await page.evaluate("import('/static/tessera-client.js').then((m) => m.refresh())")).toBe(true);
     expect(seen).toHaveLength(1);
 
@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
     const refresh = (dpop?: string) =>
       fetch(url, {
         method: 'POST',
-        headers: { cookie: cookieHeader(jar, ['__Secure-tessera_rt', '__Host-tessera_csrf']), 'x-csrf-token': jar['__Host-tessera_csrf']!, 'content-type': 'application/json', ...(dpop ? { dpop } : {}) },
+        headers: { cookie: cookieHeader(jar, ['__Secure-tessera_rt', '__Host-tessera_csrf']), 'x-csrf-token': jar['__Host-tessera_csrf'], 'content-type': 'application/json', ...(dpop ? { dpop } : {}) },
         body: JSON.stringify({ grant_type: 'refresh_token' }),
       });
     const claims = (): Claims => ({ htm: 'POST', htu: url, iat: nowSec(clock) });
@@ -245,5 +245,22 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
     await expect.poll(() => page.textContent('[data-email]').catch(() => null)).toBe('refresh@example.com');
     expect(await page.evaluate("import('/static/tessera-client.js').then((m) => m.refresh())")).toBe(true);
     expect(await s.t.events.list({ type: 'refresh_token_reused' })).toEqual([]);
+  });
+
+  it('without WebCrypto in a secure context, signs in unbound as before, and the sessions list says so', async () => {
+    await s.t.accounts.register({ email: 'plain@example.com', password: PASSWORD });
+    const context = await browser.newContext();
+    contexts.push(context);
+    // A browser that offers no secure-context WebCrypto: the client must not try to make a key.
+    await context.addInitScript(() => Object.defineProperty(window, 'isSecureContext', { value: false }));
+    const page = await context.newPage();
+    await signIn(page, base, 'plain@example.com');
+    expect(await page.textContent('[data-email]')).toBe('plain@example.com');
+    const [session] = await s.t.sessions.listLive((await s.t.accounts.findUser('plain@example.com'))!.id);
+    expect(session.dpopJkt).toBeNull();
+    expect(await api(page, 'GET', '/v1/sessions')).toMatchObject({ status: 200, body: [{ current: true, dpop_bound: false }] });
+    expect(await page.evaluate(() => fetch('/v1/me').then((r) => r.status))).toBe(200); // the cookie alone, as today
+    await page.goto(`${base}/account/sessions`);
+    expect(await page.getAttribute('li.session.current [data-key-bound]', 'data-key-bound')).toBe('no');
   });
 });
