@@ -63,7 +63,6 @@ export function setSessionCookies(reply: FastifyReply, names: CookieNames, secur
   // The page cannot read the httpOnly access cookie, yet its DPoP proofs must name that token (`ath`): the
   // hash is readable, and proves nothing by itself (it is not the token, and the key signs the proof).
   if (c.ath !== undefined) void reply.setCookie(names.ath, c.ath, { httpOnly: false, secure, sameSite: 'strict', path: '/', maxAge: c.accessTtlSec });
-  else void reply.clearCookie(names.ath, { httpOnly: false, secure, sameSite: 'strict', path: '/' });
 }
 
 export function clearSessionCookies(reply: FastifyReply, names: CookieNames, secure: boolean): void {
