@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessTokenHash, createVerifier, normalizeHtu, verifyDpopProof } from '../src/index.js';
+import { DpopNonces, accessTokenHash, createVerifier, normalizeHtu, verifyDpopProof } from '../src/index.js';
 import type { TesseraVerifier } from '../src/index.js';
 import { FakeIssuer, refusal } from './support/issuer.js';
 
@@ -156,5 +156,44 @@ describe('verifyDpopProof', () => {
     expect(normalizeHtu('HTTPS://API.example.com:443/a/../notes?x=1#f')).toBe('https://api.example.com/notes');
     expect(normalizeHtu('http://localhost:80/x')).toBe('http://localhost/x');
     expect(normalizeHtu('javascript:alert(1)')).toBeNull();
+  });
+});
+
+describe('DpopNonces (RFC 9449 §8, stateless)', () => {
+  const secret = 'k'.repeat(32);
+  it('accepts a nonce in its own window and the next, refuses it after, and refuses one made with another secret', () => {
+    let now = 1_000_000_000_000;
+    const nonces = new DpopNonces({ secret, windowSec: 60, now: () => now });
+    const n = nonces.current();
+    expect(nonces.isValid(n)).toBe(true);
+    now += 60_000;
+    expect(nonces.isValid(n)).toBe(true);
+    expect(nonces.current()).not.toBe(n);
+    now += 60_000;
+    expect(nonces.isValid(n)).toBe(false);
+    // another node with the same secret accepts what this one issued; one with another secret does not
+    expect(new DpopNonces({ secret, now: () => now }).isValid(nonces.current())).toBe(true);
+    expect(new DpopNonces({ secret: 'x'.repeat(32), now: () => now }).isValid(nonces.current())).toBe(false);
+  });
+
+  it('refuses a nonce for a window still to come (a guessed future value), garbage and non-strings', () => {
+    const now = 1_000_000_000_000;
+    const nonces = new DpopNonces({ secret, now: () => now });
+    const future = new DpopNonces({ secret, now: () => now + 120_000 }).current();
+    for (const bad of [future, '', '.', 'abc', `${nonces.current()}x`, 42, undefined, null]) expect(nonces.isValid(bad)).toBe(false);
+  });
+
+  it('needs a secret of at least 32 bytes', () => {
+    expect(() => new DpopNonces({ secret: 'short' })).toThrow(TypeError);
+  });
+
+  it('a proof refused by the nonce rule is use_dpop_nonce, checked before its time (a proof signed ahead)', async () => {
+    const nonces = new DpopNonces({ secret });
+    const ahead = await proof(alice, { iat: Math.floor(Date.now() / 1000) + 3600, extra: { nonce: 'made-up' } });
+    expect(await refusal(verifyDpopProof(ahead, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) }))).toEqual({ code: 'use_dpop_nonce', reason: 'nonce_stale' });
+    const none = await proof(alice);
+    expect(await refusal(verifyDpopProof(none, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) }))).toEqual({ code: 'use_dpop_nonce', reason: 'nonce_missing' });
+    const good = await proof(alice, { extra: { nonce: nonces.current() } });
+    await expect(verifyDpopProof(good, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) })).resolves.toBeTruthy();
   });
 });
