@@ -154,13 +154,13 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
 
     // what an injected script can reach: cookies, both storages, and the API's responses
     // (through the page's client, which adds the CSRF header and the DPoP proof this key-bound session needs)
-    const seen = (await page.evaluate(`(async () => {
+    const seen = await page.evaluate<Record<string, string>>(`(async () => {
       const m = await import('/static/tessera-client.js');
       const dump = (st) => Object.keys(st).map((k) => k + '=' + st.getItem(k)).join('\\n');
       const me = JSON.stringify((await m.api('GET', '/v1/me')).body);
       const refreshed = JSON.stringify((await m.api('POST', '/v1/token', { grant_type: 'refresh_token' })).body);
       return { cookie: document.cookie, local: dump(localStorage), session: dump(sessionStorage), me, refreshed };
-    })()`)) as Record<string, string>;
+    })()`);
     expect(JSON.parse(seen.me)).toMatchObject({ email: 'bo@example.com' });
     const after = await context.cookies();
     const secrets = [at.value, rt.value, ...after.filter((c) => c.httpOnly).map((c) => c.value)];
