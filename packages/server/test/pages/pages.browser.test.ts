@@ -205,7 +205,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   });
 
   it('enrols TOTP from the page, shows recovery codes once, and asks for a code at the next sign-in', async () => {
-    await s.t.accounts.register({ email: 'di@example.com', password: PASSWORD });
+    const di = await s.t.accounts.register({ email: 'di@example.com', password: PASSWORD });
     const context = await newContext({ width: 390, height: 844 });
     const problems = await watch(context);
     const page = await context.newPage();
@@ -240,6 +240,9 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.fill('form[data-form="mfa"] input[name="code"]', totp.generate({ timestamp: clock.now() }));
     await page.click('form[data-form="mfa"] button[type="submit"]');
     await page.waitForURL(`${base}/account`);
+    // the MFA step carried a proof from the key made at its password step: the new session is key-bound
+    const mfaSession = (await s.t.sessions.listLive(di.id)).find((x) => x.amr.includes('otp'));
+    expect(mfaSession?.dpopJkt).toMatch(/^[\w-]{43}$/);
     // the browser logs the deliberate wrong code's 401; nothing else
     expect(problems.filter((p) => !p.includes('status of 401'))).toEqual([]);
     expect(problems).toHaveLength(1);
