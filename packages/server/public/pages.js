@@ -5,6 +5,7 @@
  */
 import { adoptPage, api, beginSignIn, onSignedOut, refresh, signIn, signedIn, signOut, start, tesseraFetch } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
+import { adminClick, lifecycleForms } from './lifecycle.js';
 
 const page = document.body.dataset.page;
 
@@ -185,6 +186,7 @@ const FORMS = {
 };
 
 const reloadOr = (root) => (res) => (res.ok ? location.reload() : sayProblem(root, res));
+Object.assign(FORMS, lifecycleForms({ api, say, sayProblem }));
 
 const ACTIONS = {
   'sign-out': async () => {
@@ -249,9 +251,7 @@ document.addEventListener('click', (e) => {
   const button = e.target.closest?.('button[data-action], button[data-admin-action]');
   if (!button) return;
   if (button.dataset.adminAction) {
-    const root = button.closest('section');
-    const path = `/v1/admin/users/${encodeURIComponent(button.dataset.userId)}/${button.dataset.adminAction}`;
-    void busy(button, async () => reloadOr(root)(await api('POST', path)));
+    void adminClick(button, { api, sayProblem, busy });
     return;
   }
   const action = ACTIONS[button.dataset.action];
@@ -302,4 +302,5 @@ if (page === 'resume') {
 }
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
 if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');
+if (page === 'confirm-email') history.replaceState(null, '', '/confirm-email');
 if (page === 'sign-in' && !webauthn.supported()) $('.passkey-only')?.setAttribute('hidden', '');

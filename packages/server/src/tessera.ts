@@ -98,6 +98,8 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const { services, hasher } = wireServices(config, { clock, log, store, state, box, macKey, keys, mailer, sms, geo, metrics, dependencies });
+    // closed first: the notices on their way are delivered before the store and mailer go
+    closers.push(() => services.notices.drain());
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {

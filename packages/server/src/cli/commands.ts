@@ -80,19 +80,23 @@ async function usersList(t: Tessera, { flags }: CommandInput): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, not "${limitText}"`);
   const query = stringFlag(flags, 'query');
   const cursor = stringFlag(flags, 'cursor');
-  let page: Awaited<ReturnType<Tessera['store']['listUsers']>>;
+  let page: Awaited<ReturnType<Tessera['adminUsers']['list']>>;
   try {
-    page = await t.store.listUsers({ limit, ...(query !== undefined ? { query } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+    // the admin API's list: email prefix or exact id, with verification, second factor, status and last sign-in
+    page = await t.adminUsers.list({ limit, ...(query !== undefined ? { query } : {}), ...(cursor !== undefined ? { cursor } : {}) });
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(`--cursor: not a cursor this command printed`);
     throw err;
   }
-  const rows = page.items.map((u) => ({ id: u.id, email: u.email, admin: u.isAdmin, created_at: iso(u.createdAt) }));
+  const rows = page.items;
   if (flags.has('json')) {
     console.log(JSON.stringify({ users: rows, next_cursor: page.nextCursor }));
     return 0;
   }
-  for (const u of rows) console.log(`${u.id}  ${u.created_at}  ${u.email}${u.admin ? '  (admin)' : ''}`);
+  for (const u of rows) {
+    const marks = [u.admin && 'admin', u.disabled && 'disabled', !u.email_verified && 'unverified', u.mfa && 'mfa'].filter(Boolean).join(', ');
+    console.log(`${u.id}  ${u.created_at}  ${u.email}${marks ? `  (${marks})` : ''}`);
+  }
   if (page.nextCursor !== null) console.error(`more: tessera users list --limit ${limit} --cursor ${page.nextCursor}${query !== undefined ? ` --query ${query}` : ''}`);
   return 0;
 }

@@ -14,6 +14,7 @@ import { errorHandler, problemBody, sendProblem } from './problem.js';
 import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
 import { accountRoutes } from './routes/account.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { revocationRoutes } from './routes/revocations.js';
@@ -174,6 +175,7 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   discoveryRoutes(api, t);
   loginRoutes(api, t, auth);
   accountRoutes(api, t, auth);
+  lifecycleRoutes(api, t, auth);
   mfaRoutes(api, t, auth);
   oauthRoutes(api, t);
   revocationRoutes(api, t);

@@ -182,6 +182,7 @@ export class HttpAuth {
       if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
       const user = await this.t.accounts.getUser(claims.sub);
       if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      if (user.disabledAt !== null) throw new TesseraError('invalid_token', { reason: 'account disabled' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       // a token used from a place impossible to reach since the session was last seen: refused now, and the
       // account signed out everywhere, not only at the next refresh (a stolen token is used at once)

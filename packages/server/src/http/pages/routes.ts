@@ -5,9 +5,11 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
 import type { AuthContext, HttpAuth } from '../auth.js';
+import type { EventRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
+import { confirmEmailPage } from './lifecycle-views.js';
 import { PAGE_CSP } from './layout.js';
 import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
 
@@ -78,6 +80,7 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   app.get('/sign-up', hide, async (_request, reply) => page(reply, signUpPage()));
   app.get('/forgot-password', hide, async (_request, reply) => page(reply, forgotPasswordPage()));
   app.get('/reset-password', hide, async (request, reply) => page(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
+  app.get('/confirm-email', hide, async (request, reply) => page(reply, confirmEmailPage(q((request.query as Record<string, unknown>).token))));
   app.get('/approve-sign-in', hide, async (request, reply) => page(reply, approveSignInPage(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
@@ -107,15 +110,38 @@ function adminPageRoute(app: FastifyInstance, t: TesseraServices, viewer: Viewer
     const filter = { type: q(query.type), user: q(query.user).trim() };
     const subject = filter.user ? await t.accounts.findUser(filter.user) : undefined;
     const events = filter.user && !subject ? [] : await t.events.list({ ...(subject ? { userId: subject.id } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 100 });
+    const users = await adminUserList(t, q(query.query), q(query.cursor));
+    const emails = await emailsOf(t, events);
     const view = adminPage(
       {
         admin: a.user,
         filter,
         events,
+        emails,
+        users,
         subject: subject ? { user: subject, sessions: await t.sessions.listLive(subject.id) } : undefined,
       },
       expiresIn(a),
     );
     return page(reply, view);
   });
+}
+
+/** one page of the admin user list; a cursor that is not ours starts again at the first page */
+async function adminUserList(t: TesseraServices, query: string, cursor: string) {
+  const page = await t.adminUsers.list({ limit: 25, ...(query ? { query } : {}), ...(cursor ? { cursor } : {}) }).catch((err: unknown) => {
+    if (err instanceof TypeError) return t.adminUsers.list({ limit: 25, ...(query ? { query } : {}) });
+    throw err;
+  });
+  return { query, items: page.items, nextCursor: page.nextCursor };
+}
+
+/** who the events name, by email (a deleted user has none) */
+async function emailsOf(t: TesseraServices, events: readonly EventRow[]): Promise<Map<string, string>> {
+  const emails = new Map<string, string>();
+  for (const id of new Set(events.map((e) => e.userId).filter((x): x is string => x !== null))) {
+    const u = await t.accounts.getUser(id);
+    if (u) emails.set(id, u.email);
+  }
+  return emails;
 }

@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
+import { isEmailVerified } from '../../core/lifecycle/verified.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { eventJson } from '../schemas/account.js';
 import { adminEventsSchema, adminRequireResetSchema, adminRevokeSessionsSchema, adminUnlockSchema, adminUserSchema } from '../schemas/admin.js';
 import type { ZodApp } from '../schemas/common.js';
 import { sessionToJson } from './account.js';
+import { adminUserRoutes } from './admin-users.js';
 
 /**
  * A second factor in a session's `amr` (RFC 8176): `mfa` after a password plus a second step, or a
@@ -29,6 +31,7 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
     }
   };
   const admin = { preHandler: [auth.admin, stepUp] };
+  adminUserRoutes(app, t, admin);
 
   const userOr404 = async (id: string) => {
     const user = await t.accounts.getUser(id);
@@ -55,6 +58,8 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
     return {
       id: user.id,
       email: user.email,
+      email_verified: isEmailVerified(user),
+      disabled: user.disabledAt !== null,
       roles: user.isAdmin ? ['admin'] : [],
       password_reset_required: user.passwordResetRequired,
       created_at: new Date(user.createdAt).toISOString(),

@@ -7,6 +7,8 @@ export interface UserRow {
   isAdmin: boolean;
   passwordResetRequired: boolean;
   createdAt: number;
+  /** set while an admin has disabled the account: no sign-in, no refresh */
+  disabledAt: number | null;
 }
 
 export interface UserPage {
