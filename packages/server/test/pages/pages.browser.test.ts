@@ -121,6 +121,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
     await page.waitForURL(`${base}/account`);
+    await page.waitForSelector('body[data-page="account"]');
     expect(await page.textContent('[data-email]')).toBe('ada@example.com');
 
     // sign out and back in through the form
