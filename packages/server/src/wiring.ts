@@ -23,6 +23,8 @@ import { LoginGuard, RouteLimits } from './core/limits.js';
 import { LoginApprovals } from './core/login/approvals.js';
 import { LoginCompletion } from './core/login/complete.js';
 import type { LoginCheck } from './core/login/hooks.js';
+import { buildOAuthProvider } from './core/oauth/index.js';
+import { OAuthService } from './core/oauth/service.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
 import type { Mailer } from './mail/types.js';
 import { SecurityNotices } from './core/notices/notices.js';
@@ -69,6 +71,8 @@ export interface TesseraServices {
   risk: RiskService;
   mfa: Mfa;
   clients: ClientService;
+  /** the OpenID Connect provider: clients, authorization, token grants, logout, the user's apps */
+  oauth: OAuthService;
   introspection: Introspection;
   limits: RouteLimits;
   /** DPoP proof `jti`s seen by any node */
@@ -176,6 +180,26 @@ function lifecycleServices(config: Config, a: Adapters, events: EventLog, sessio
   return { notices, lifecycle, adminUsers, exportAccount };
 }
 
+/** The OpenID Connect provider behind one facade (core/oauth/service.ts); its keys load in createTessera. */
+function oauthService(config: Config, a: Adapters, events: EventLog, sessions: SessionService, feed: RevocationFeed): OAuthService {
+  const provider = buildOAuthProvider({
+    store: a.store,
+    oauth: a.store,
+    box: a.box,
+    keys: a.keys,
+    sessions,
+    events,
+    feed,
+    clock: a.clock,
+    locate: (ip) => a.geo.locate(ip),
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTtlSec: config.TESSERA_ACCESS_TTL,
+    backchannel: { onError: (err) => a.log.warn({ err }, 'back-channel logout pass failed') },
+  });
+  return new OAuthService(provider, a.store, config.TESSERA_KEY_RELOAD_INTERVAL, (err) => a.log.warn({ err }, 'ID-token key reload failed'));
+}
+
 export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
   const { store, state, clock } = a;
   const events = new EventLog(store, clock);
@@ -183,6 +207,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts, approvals } = signInServices(config, a, events, sessions, risk);
   const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
+  const oauth = oauthService(config, a, events, sessions, feed);
   const services: TesseraServices = {
     config,
     clock,
@@ -204,6 +229,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     risk,
     mfa,
     clients: new ClientService(store, clock),
+    oauth,
     introspection: new Introspection(tokens, sessions, events, config.issuer),
     limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP, riskReportsPerMinute: config.TESSERA_RISK_REPORTS_PER_MINUTE }),
     dpopReplays: new ReplayCache(state, 'dpop'),

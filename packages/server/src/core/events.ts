@@ -32,6 +32,8 @@ export type SecurityEventType =
   | 'login_approved'
   | 'totp_locked'
   | 'oauth_authorized'
+  | 'oauth_consent_granted'
+  | 'oauth_logout'
   | 'oauth_consent_revoked'
   | 'authorization_code_reused'
   | 'email_change_requested'

@@ -72,7 +72,7 @@ describe('tessera command line', { timeout: 180_000 }, () => {
       await store.close();
     }
     const listed = JSON.parse((await runCli(['clients', 'list', '--json'], env)).stdout) as Array<Record<string, string>>;
-    expect(listed).toEqual([{ client_id: client.id, name: 'notes-api', created_at: new Date(T0).toISOString() }]);
+    expect(listed).toEqual([expect.objectContaining({ client_id: client.id, name: 'notes-api', type: 'resource', created_at: new Date(T0).toISOString() })]);
     expect((await runCli(['clients', 'delete', client.id], env)).code).toBe(0);
     const again = await runCli(['clients', 'delete', client.id], env);
     expect(again.code).toBe(1);

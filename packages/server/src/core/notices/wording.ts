@@ -82,6 +82,8 @@ export const EVENT_TITLES: Record<string, string> = {
   login_approved: 'Sign-in from a new address approved',
   totp_locked: 'Authenticator codes locked after too many wrong codes',
   oauth_authorized: 'App authorized',
+  oauth_consent_granted: 'App approved',
+  oauth_logout: 'Signed out from an app',
   oauth_consent_revoked: 'App access removed',
   authorization_code_reused: 'Authorization code reused',
   email_change_requested: 'Email change requested',

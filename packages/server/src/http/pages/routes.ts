@@ -10,6 +10,7 @@ import type { TesseraServices } from '../../tessera.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
 import { confirmEmailPage } from './lifecycle-views.js';
+import { appsPage } from './oauth-views.js';
 import { PAGE_CSP } from './layout.js';
 import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
 
@@ -88,6 +89,7 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
     return accountPage({ user: a.user, totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, passkeys: mfa.passkeys }, ttl);
   });
   signedIn('/account/sessions', async (a, ttl) => sessionsPage(a.user, await t.sessions.listLive(a.user.id), a.session.id, ttl));
+  signedIn('/account/apps', async (a, ttl) => appsPage(a.user, await t.oauth.listApps(a.user.id), ttl));
   signedIn('/account/events', async (a, ttl) => eventsPage(a.user, await t.events.list({ userId: a.user.id, limit: 100 }), ttl));
 
   adminPageRoute(app, t, viewer, page, expiresIn, mayResume);

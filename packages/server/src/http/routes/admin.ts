@@ -17,12 +17,12 @@ export function hasSecondFactor(amr: readonly string[]): boolean {
   return amr.includes('mfa') || ((amr.includes('hwk') || amr.includes('swk')) && amr.includes('user'));
 }
 
-export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
-  /**
-   * Every admin call needs a sign-in within 5 minutes and, with TESSERA_ADMIN_REQUIRE_MFA, a second factor:
-   * a stolen, leaked or forgotten admin session (days old, or a phished password alone) cannot sign users
-   * out, force resets or unlock accounts.
-   */
+/**
+ * Every admin call needs a sign-in within 5 minutes and, with TESSERA_ADMIN_REQUIRE_MFA, a second factor:
+ * a stolen, leaked or forgotten admin session (days old, or a phished password alone) cannot sign users
+ * out, force resets or unlock accounts.
+ */
+export function adminGuard(t: TesseraServices, auth: HttpAuth) {
   const stepUp = async (request: FastifyRequest): Promise<void> => {
     const a = authOf(request);
     auth.recent(a);
@@ -30,7 +30,11 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
       throw new TesseraError('mfa_required', { detail: 'Admin actions need a sign-in with a second factor.', reason: `admin session amr ${a.session.amr.join('+')}` });
     }
   };
-  const admin = { preHandler: [auth.admin, stepUp] };
+  return { preHandler: [auth.admin, stepUp] };
+}
+
+export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  const admin = adminGuard(t, auth);
   adminUserRoutes(app, t, admin);
 
   const userOr404 = async (id: string) => {
