@@ -3,7 +3,8 @@
  * in through the real pages against a real server; the cookies are then copied out over CDP and replayed
  * from Node (another client) at the server's /v1/me, at the SDK-protected example notes API and at the
  * refresh endpoint, with every kind of proof a thief could bring. The server runs on a FakeClock, so a
- * nonce can be made stale without waiting; the notes API shares that clock.
+ * nonce can be made stale without waiting; the notes API shares that clock. Binding is switched on with
+ * TESSERA_BROWSER_KEY_BINDING=true.
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -82,7 +83,7 @@ describe.skipIf(!hasChromium)('browser sessions bound to a non-extractable key (
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    s = await startServer({ clock });
+    s = await startServer({ clock, env: { TESSERA_BROWSER_KEY_BINDING: 'true' } });
     base = s.t.config.issuer;
     browser = await launch();
     const port = await freePort();

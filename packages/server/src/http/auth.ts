@@ -64,12 +64,15 @@ export class HttpAuth {
   readonly csrf: CsrfTokens;
   /** DPoP-Nonce values (RFC 9449 §8): stateless, from a key every node derives alike, so any node accepts them. */
   readonly nonces: DpopNonces;
+  /** TESSERA_BROWSER_KEY_BINDING: whether a cookie-mode sign-in with a proof binds the session to its key */
+  readonly bindsBrowsers: boolean;
   readonly #policy: CredentialPolicy;
 
   constructor(private readonly t: TesseraServices) {
     this.names = cookieNames(t.config.TESSERA_COOKIE_SECURE);
     this.csrf = new CsrfTokens(t.macKey);
     this.nonces = new DpopNonces({ secret: createHmac('sha256', t.macKey).update('dpop-nonce').digest(), now: () => t.clock.now() });
+    this.bindsBrowsers = t.config.TESSERA_BROWSER_KEY_BINDING;
     this.#policy = { cookieName: this.names.access, dpop: true };
   }
 

@@ -86,11 +86,11 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   beforeAll(async () => {
     // The /admin page's buttons are what these tests exercise; the admin second-factor rule has its own
     // attack test (test/http/admin.security.test.ts), so the admin here signs in with a password.
-    s = await startServer({ clock, env: { TESSERA_ADMIN_REQUIRE_MFA: 'false' } });
+    s = await startServer({ clock, env: { TESSERA_ADMIN_REQUIRE_MFA: 'false', TESSERA_BROWSER_KEY_BINDING: 'true' } });
     base = s.t.config.issuer;
     expect(base).toMatch(/^http:\/\/localhost:\d+$/);
     browser = await launch();
-    realTime = await startServer({ env: { TESSERA_ACCESS_TTL: String(ACCESS_TTL), TESSERA_REFRESH_GRACE: '0' } });
+    realTime = await startServer({ env: { TESSERA_ACCESS_TTL: String(ACCESS_TTL), TESSERA_REFRESH_GRACE: '0', TESSERA_BROWSER_KEY_BINDING: 'true' } });
     // Started, not awaited: settles to null or the error, checked by the last test.
     fiveTabsVerdict = fiveTabs(realTime, browser).then(
       () => null,

@@ -35,6 +35,8 @@ export async function loginContext(auth: HttpAuth, request: FastifyRequest, tran
   if (transport === 'cookie') auth.checkOrigin(request); // login CSRF: a foreign page must not sign a victim into the attacker's account
   // With a proof, a cookie-mode session is bound to the page's key like an API client's (cnf.jkt); the
   // proof must carry a recent server nonce. Without one (no WebCrypto), the session is unbound.
+  // TESSERA_BROWSER_KEY_BINDING off: a browser's proof is not looked at, and its session stays unbound.
+  if (transport === 'cookie' && !auth.bindsBrowsers) return auth.context(request);
   const jkt = await auth.dpop(request, transport === 'cookie');
   return auth.context(request, jkt);
 }
