@@ -23,7 +23,18 @@ export async function sendJson(sources: readonly HeaderSource[], method: string,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   observe?.(res);
-  return { status: res.status, ok: res.ok, body: await parseBody(res) };
+  const retryAfter = retryAfterOf(res.headers.get('retry-after'), Date.now());
+  return { status: res.status, ok: res.ok, body: await parseBody(res), ...(retryAfter === undefined ? {} : { retryAfter }) };
+}
+
+/** `Retry-After` as whole seconds from now: delay-seconds or an HTTP-date (RFC 9110 §10.2.3); else undefined. */
+export function retryAfterOf(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  // an HTTP-date names its day and month; Date.parse alone would take "-5" for a year
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 async function parseBody(res: Response): Promise<unknown> {

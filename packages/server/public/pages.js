@@ -6,6 +6,8 @@
 import { adoptPage, api, beginSignIn, onSignedOut, refresh, signIn, signedIn, signOut, start, tesseraFetch } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
 import { adminClick, lifecycleForms } from './lifecycle.js';
+import { recoveryActions, showRecoveryCodes, totpTurnedOn } from './recovery-codes.js';
+import { waitMessage } from './rate-limit.js';
 
 const page = document.body.dataset.page;
 
@@ -31,6 +33,7 @@ function say(root, message, kind = 'error', link) {
 }
 
 function problem(res) {
+  if (res.status === 429 && res.body?.code === 'rate_limited') return waitMessage(res.retryAfter);
   if (res.body && typeof res.body === 'object') return res.body.detail || res.body.title || `Request failed (${res.status}).`;
   return `Request failed (${res.status}).`;
 }
@@ -127,13 +130,6 @@ async function passkeySignIn(button, withToken) {
 }
 
 // ---- account: MFA ----------------------------------------------------------------------------------
-function showRecoveryCodes(codes) {
-  const box = $('[data-recovery-codes]');
-  $('[data-codes]', box).replaceChildren(...codes.map((c) => Object.assign(document.createElement('li'), { textContent: c })));
-  box.hidden = false;
-  box.focus();
-}
-
 /** The QR code is our server's SVG (attributes only, no style): parsed as SVG, scripts and handlers dropped. */
 function insertQr(container, svgText) {
   const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
@@ -192,9 +188,9 @@ const FORMS = {
   'verify-totp': async (form, f) => {
     const res = await api('POST', '/v1/mfa/totp/verify', { code: f.code.replace(/\s+/g, '') });
     if (!res.ok) return sayProblem(form, res);
-    $('[data-totp-enrol]').hidden = true;
-    say($('[data-mfa]'), 'The authenticator app is on.', 'ok');
-    return showRecoveryCodes(res.body.recovery_codes);
+    totpTurnedOn();
+    showRecoveryCodes(res.body.recovery_codes);
+    return say($('[data-mfa-status]'), 'The authenticator app is on. Save your recovery codes now.', 'ok');
   },
   'add-passkey': async (form, f) => {
     const options = await api('POST', '/v1/mfa/webauthn/options');
@@ -230,9 +226,8 @@ const ACTIONS = {
     return say(b.form, 'A code is on its way to your phone.', 'ok');
   },
   'start-totp': async (b) => {
-    const section = b.closest('section');
     const res = await api('POST', '/v1/mfa/totp');
-    if (!res.ok) return sayProblem(section, res);
+    if (!res.ok) return sayProblem($('[data-mfa-status]'), res); // the form's own region is still hidden
     const panel = $('[data-totp-enrol]');
     insertQr($('[data-qr]', panel), res.body.qr_svg);
     $('[data-totp-secret]', panel).textContent = res.body.secret;
@@ -267,6 +262,7 @@ const ACTIONS = {
     return res.ok ? location.assign('/sign-in') : sayProblem(document.body, res);
   },
 };
+Object.assign(ACTIONS, recoveryActions({ say }));
 
 document.addEventListener('submit', (e) => {
   const form = e.target;
