@@ -9,8 +9,11 @@ export async function headersFor(sources: readonly HeaderSource[], method: strin
   return headers;
 }
 
-/** One JSON request with the session cookies; the body is parsed JSON or null. Rejects on network errors. */
-export async function sendJson(sources: readonly HeaderSource[], method: string, path: string, body?: unknown): Promise<ApiResponse> {
+/**
+ * One JSON request with the session cookies; the body is parsed JSON or null. Rejects on network errors.
+ * `observe` sees the raw response first (the DPoP nonce it carries).
+ */
+export async function sendJson(sources: readonly HeaderSource[], method: string, path: string, body?: unknown, observe?: (res: Response) => void): Promise<ApiResponse> {
   const headers = await headersFor(sources, method, path, { accept: 'application/json' });
   if (body !== undefined) headers.set('content-type', 'application/json');
   const res = await fetch(path, {
@@ -19,6 +22,7 @@ export async function sendJson(sources: readonly HeaderSource[], method: string,
     credentials: 'same-origin',
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  observe?.(res);
   const retryAfter = retryAfterOf(res.headers.get('retry-after'), Date.now());
   return { status: res.status, ok: res.ok, body: await parseBody(res), ...(retryAfter === undefined ? {} : { retryAfter }) };
 }
@@ -43,9 +47,9 @@ async function parseBody(res: Response): Promise<unknown> {
   }
 }
 
-/** Whether a 401 response says the access token expired or is unknown (worth one refresh), read from a clone. */
-export async function isExpiredTokenResponse(res: Response): Promise<boolean> {
-  if (res.status !== 401) return false;
+/** The `code` of a 401 problem response (read from a clone), else undefined. */
+export async function refusalCode(res: Response): Promise<unknown> {
+  if (res.status !== 401) return undefined;
   const body = await parseBody(res.clone());
-  return typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'invalid_token';
+  return typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
 }

@@ -3,14 +3,13 @@
  * transport) through tessera-client.js (the built @tessera/browser package); errors from problem+json land
  * in the form's aria-live status.
  */
-import { api, onSignedOut, refresh, signIn, signedIn, signOut, start } from './tessera-client.js';
+import { adoptPage, api, beginSignIn, onSignedOut, refresh, signIn, signedIn, signOut, start, tesseraFetch } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
 import { adminClick, lifecycleForms } from './lifecycle.js';
 import { recoveryActions, showRecoveryCodes, totpTurnedOn } from './recovery-codes.js';
 import { waitMessage } from './rate-limit.js';
 
 const page = document.body.dataset.page;
-const signedInPage = document.body.dataset.expiresIn !== undefined;
 
 const METHOD_LABELS = { totp: 'Authenticator app code', recovery_code: 'Recovery code', email_otp: 'Code sent by email', sms_otp: 'Code sent by text message' };
 // Only our own pages: `next` must never send a freshly signed-in user to another site (open redirect).
@@ -122,6 +121,7 @@ function secondStep(body) {
 
 async function passkeySignIn(button, withToken) {
   const root = button.closest('form, .card');
+  if (!withToken) await beginSignIn(); // a new session: a new key
   const options = await api('POST', '/v1/login/webauthn/options', withToken ? { mfa_token: mfaToken } : {});
   if (!options.ok) return sayProblem(root, options);
   const response = await webauthn.get(options.body);
@@ -284,6 +284,32 @@ document.addEventListener('click', (e) => {
 });
 
 // ---- start-up ---------------------------------------------------------------------------------------
+function startSignedIn() {
+  if (location.hash === '#resumed') history.replaceState(null, '', location.pathname + location.search);
+  start({ expiresIn: Number(document.body.dataset.expiresIn) });
+  onSignedOut(() => location.assign('/sign-in'));
+}
+
+/**
+ * A key-bound session's page load: the navigation carried no DPoP proof, so the server sent this shell.
+ * Ask for the same page again with a proof from this browser's key, and put it in place.
+ */
+async function openBound() {
+  const here = location.pathname + location.search;
+  const res = await tesseraFetch(here, { headers: { accept: 'text/html' } }).catch(() => null);
+  if (!res || res.redirected || !(res.headers.get('content-type') ?? '').startsWith('text/html')) {
+    return location.replace(res?.redirected ? res.url : `/sign-in?next=${encodeURIComponent(here)}`);
+  }
+  const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+  // Never loop: a second shell (or a resume page) here means the proof did not do it.
+  if (['bound', 'resume'].includes(doc.body.dataset.page)) return location.replace(`/sign-in?next=${encodeURIComponent(here)}`);
+  adoptPage(doc);
+  document.title = doc.title;
+  document.body.replaceWith(document.adoptNode(doc.body));
+  if (document.body.dataset.expiresIn !== undefined) startSignedIn();
+  if (location.hash === '#resumed') history.replaceState(null, '', here);
+}
+
 if (page === 'resume') {
   // One try only: coming back here after a successful refresh means the cookies did not stick.
   if (location.hash === '#resumed') location.replace('/sign-in');
@@ -294,10 +320,10 @@ if (page === 'resume') {
       return location.reload();
     });
   }
-} else if (signedInPage) {
-  if (location.hash === '#resumed') history.replaceState(null, '', location.pathname + location.search);
-  start({ expiresIn: Number(document.body.dataset.expiresIn) });
-  onSignedOut(() => location.assign('/sign-in'));
+} else if (page === 'bound') {
+  void openBound();
+} else if (document.body.dataset.expiresIn !== undefined) {
+  startSignedIn();
 }
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
 if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');

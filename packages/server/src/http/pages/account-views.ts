@@ -75,7 +75,8 @@ function sessionItem(s: SessionRow, currentId: string): Html {
   return html`<li class="session${current ? ' current' : ''}" data-session-id="${s.id}">
 <div><p><strong>${describeDevice(s.userAgent)}</strong>${current ? html` <span class="badge on">This device</span>` : ''}</p>
 <p class="muted">${place(s.geo)}${s.ip ? html` · IP ${s.ip}` : ''}</p>
-<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${describeSignIn(s.amr)}</p></div>
+<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${describeSignIn(s.amr)}</p>
+<p class="muted" data-key-bound="${s.dpopJkt !== null ? 'yes' : 'no'}">${s.dpopJkt !== null ? 'Bound to a key on that device: a copied cookie or token is useless elsewhere' : 'Not key-bound: whoever copies its cookies or token can use them'}</p></div>
 <button type="button" class="danger small" data-action="revoke-session" data-id="${s.id}" aria-label="Sign out ${describeDevice(s.userAgent)}${current ? ' (this device)' : ''}">Sign out</button>
 </li>`;
 }
