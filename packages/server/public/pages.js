@@ -272,7 +272,27 @@ document.addEventListener('submit', (e) => {
   void busy(form, () => handler(form, fields(form)));
 });
 
+/**
+ * "Download my data": a plain link would carry no DPoP proof, and a key-bound session's cookie alone is
+ * refused; the client fetches it with a proof and hands the file to the browser.
+ */
+async function downloadExport(link) {
+  const res = await tesseraFetch(link.getAttribute('href'));
+  if (!res.ok) return say(link, `The download failed (${res.status}).`);
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'tessera-export.json';
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 document.addEventListener('click', (e) => {
+  const link = e.target.closest?.('a[data-export]');
+  if (link) {
+    e.preventDefault();
+    void downloadExport(link);
+    return;
+  }
   const button = e.target.closest?.('button[data-action], button[data-admin-action]');
   if (!button) return;
   if (button.dataset.adminAction) {
@@ -297,17 +317,53 @@ function startSignedIn() {
 async function openBound() {
   const here = location.pathname + location.search;
   const res = await tesseraFetch(here, { headers: { accept: 'text/html' } }).catch(() => null);
+  const redirect = res?.ok && (res.headers.get('content-type') ?? '').startsWith('application/json') ? await redirectOf(res) : undefined;
+  if (redirect) return location.replace(redirect);
   if (!res || res.redirected || !(res.headers.get('content-type') ?? '').startsWith('text/html')) {
     return location.replace(res?.redirected ? res.url : `/sign-in?next=${encodeURIComponent(here)}`);
   }
+  return swapIn(res, here);
+}
+
+/** The `{ redirect }` answer of an OpenID Connect page asked with a proof (a registered redirect URI, or ours); never script. */
+async function redirectOf(res) {
+  const body = await res.json().catch(() => null);
+  let to;
+  try {
+    to = typeof body?.redirect === 'string' ? new URL(body.redirect, location.href) : undefined;
+  } catch {
+    return undefined;
+  }
+  return to && !['javascript:', 'data:', 'vbscript:', 'blob:'].includes(to.protocol) ? to.href : undefined;
+}
+
+/** Put a page fetched with a proof in place of the shell. */
+async function swapIn(res, here) {
   const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
   // Never loop: a second shell (or a resume page) here means the proof did not do it.
-  if (['bound', 'resume'].includes(doc.body.dataset.page)) return location.replace(`/sign-in?next=${encodeURIComponent(here)}`);
+  if (['bound', 'bound-authorize', 'resume'].includes(doc.body.dataset.page)) return location.replace(`/sign-in?next=${encodeURIComponent(here)}`);
   adoptPage(doc);
   document.title = doc.title;
   document.body.replaceWith(document.adoptNode(doc.body));
   if (document.body.dataset.expiresIn !== undefined) startSignedIn();
   if (location.hash === '#resumed') history.replaceState(null, '', here);
+}
+
+/**
+ * A key-bound session's authorization request (a navigation or an app's form post, with no proof): the same
+ * request again with a proof; the server answers where to go (the app, consent or sign-in) or an error page.
+ */
+async function authorizeBound() {
+  const form = $('form[data-authorize-params]');
+  const here = form ? '/oauth/authorize' : location.pathname + location.search;
+  const body = form ? new URLSearchParams(new FormData(form)) : undefined;
+  const init = body ? { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() } : { headers: { accept: 'application/json' } };
+  const res = await tesseraFetch(here, init).catch(() => null);
+  const type = res?.headers.get('content-type') ?? '';
+  const redirect = res?.ok && type.startsWith('application/json') ? await redirectOf(res) : undefined;
+  if (redirect) return location.replace(redirect);
+  if (res && type.startsWith('text/html') && !res.redirected) return swapIn(res, here);
+  return location.replace(`/sign-in?next=${encodeURIComponent(body ? `/oauth/authorize?${body}` : here)}`);
 }
 
 if (page === 'resume') {
@@ -322,6 +378,8 @@ if (page === 'resume') {
   }
 } else if (page === 'bound') {
   void openBound();
+} else if (page === 'bound-authorize') {
+  void authorizeBound();
 } else if (document.body.dataset.expiresIn !== undefined) {
   startSignedIn();
 }

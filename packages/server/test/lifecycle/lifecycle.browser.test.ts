@@ -3,6 +3,7 @@
  * link, deletion behind the typed confirmation, and the admin user list with its confirmation step; each
  * screenshotted at 1280 and 390 px, with no console error or CSP violation.
  */
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { user } from '../support/store-fixtures.js';
@@ -66,8 +67,11 @@ describe.skipIf(!hasChromium)('lifecycle pages in headless Chromium', () => {
     const page = await fresh();
     await signIn(page, base, 'page-leaving@example.com');
     await expect.poll(() => page.getAttribute('a[data-export]', 'href')).toBe('/v1/me/export');
-    const download = await page.evaluate(() => fetch('/v1/me/export').then(async (r) => ({ status: r.status, cd: r.headers.get('content-disposition'), body: (await r.json()) as { profile: { email: string } } })));
-    expect(download).toMatchObject({ status: 200, cd: expect.stringMatching(/^attachment/), body: { profile: { email: 'page-leaving@example.com' } } });
+    // The link goes through the client (a key-bound session's cookie alone is refused): a real download.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[data-export]')]);
+    expect(download.suggestedFilename()).toMatch(/^tessera-export-.*\.json$/);
+    const body = JSON.parse(await readFile(await download.path(), 'utf8')) as { profile: { email: string } };
+    expect(body).toMatchObject({ profile: { email: 'page-leaving@example.com' } });
     await page.fill('form[data-form="delete-account"] input[name="confirm"]', 'someone-else@example.com');
     await page.click('form[data-form="delete-account"] button[type="submit"]');
     await expect.poll(() => page.textContent('form[data-form="delete-account"] [data-status]')).toContain('Type your email address');
@@ -87,7 +91,8 @@ describe.skipIf(!hasChromium)('lifecycle pages in headless Chromium', () => {
     const page = await fresh();
     await signIn(page, base, 'page-root@example.com');
     await page.goto(`${base}/admin`);
-    expect(await page.locator('tr[data-user-row]').count()).toBe(25);
+    // a key-bound session's page arrives in a second, proven request after the load
+    await expect.poll(() => page.locator('tr[data-user-row]').count()).toBe(25);
     expect(await page.isVisible('a[rel="next"]')).toBe(true);
     await shots(page, 'admin-users');
     await page.fill('input[name="query"]', 'page-target');
@@ -111,7 +116,7 @@ describe.skipIf(!hasChromium)('lifecycle pages in headless Chromium', () => {
     await page.click('button[data-admin-action="delete"]');
     await page.click('.confirm-step button[data-confirm-yes]');
     await page.waitForURL(`${base}/admin`);
-    expect(await m.s.t.store.getUserByEmail('page-target@example.com')).toBeUndefined();
+    await expect.poll(async () => m.s.t.store.getUserByEmail('page-target@example.com')).toBeUndefined();
     expect(problems).toEqual([]);
   });
 });

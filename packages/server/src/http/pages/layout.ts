@@ -16,6 +16,14 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
+/**
+ * The DPoP nonce and the server's time for the page's client: its first proof then carries a valid nonce
+ * and an `iat` on the server's clock (a device clock minutes off would otherwise fail every proof).
+ */
+export function withDpopMeta(page: string, nonce: string, now: number): string {
+  return page.replace('<head>\n', `<head>\n<meta name="tessera-dpop-nonce" content="${nonce}" data-now="${now}">\n`);
+}
+
 export interface Viewer {
   email: string;
   isAdmin: boolean;

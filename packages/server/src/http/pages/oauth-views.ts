@@ -21,6 +21,20 @@ export function authorizeErrorPage(reason: string): string {
   });
 }
 
+/**
+ * A key-bound session's authorization request: the navigation (or the app's form post) carried no DPoP
+ * proof, so nothing is decided yet; pages.js sends the same request again with a proof from this browser's
+ * key and goes where the JSON answer says. A posted request's parameters ride along in a form, never run.
+ */
+export function authorizeBoundPage(posted: Record<string, string | string[] | undefined> | undefined): string {
+  const fields = Object.entries(posted ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : v !== undefined ? [v] : []).map((one) => html`<input type="hidden" name="${k}" value="${one}">`));
+  return layout({
+    title: 'Signing you in',
+    page: 'bound-authorize',
+    body: html`<p role="status" aria-live="polite">One moment…</p>${posted ? html`<form data-authorize-params hidden>${fields}</form>` : ''}`,
+  });
+}
+
 export function consentPage(d: { user: UserRow; clientName: string; scope: string[]; expiresIn: number }): string {
   return layout({
     title: `Allow ${d.clientName}?`,

@@ -11,7 +11,7 @@ import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
 import { confirmEmailPage } from './lifecycle-views.js';
 import { appsPage } from './oauth-views.js';
-import { PAGE_CSP } from './layout.js';
+import { PAGE_CSP, withDpopMeta } from './layout.js';
 import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
@@ -19,14 +19,6 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.
 const CLIENT_BUNDLE = createRequire(import.meta.url).resolve('@tessera/browser/bundle');
 
 type SignedIn = (a: AuthContext, expiresIn: number, request: FastifyRequest) => Promise<string>;
-
-/**
- * The DPoP nonce and the server's time for the page's client: its first proof then carries a valid nonce
- * and an `iat` on the server's clock (a device clock minutes off would otherwise fail every proof).
- */
-function withDpopMeta(page: string, nonce: string, now: number): string {
-  return page.replace('<head>\n', `<head>\n<meta name="tessera-dpop-nonce" content="${nonce}" data-now="${now}">\n`);
-}
 
 function sendPage(reply: FastifyReply, page: string, code = 200): FastifyReply {
   return reply
