@@ -37,7 +37,7 @@ export const configSchema = z.object({
   TESSERA_MAIL_FROM: z.string().default('Tessera <no-reply@localhost>').describe('From address of mail'),
   TESSERA_GEOIP_DB: z.string().optional().describe('path to a MaxMind-format .mmdb (default: the bundled DB-IP city database)'),
   TESSERA_COOKIE_SECURE: bool.default(true).describe('`false` only for plain-http development on a non-localhost name'),
-  TESSERA_BROWSER_KEY_BINDING: bool.default(false).describe('bind cookie-mode (browser) sessions signed in with a DPoP proof to the page\'s non-extractable key (docs/security.md); off until the OpenID Connect authorization pages prove the key too: off, such sign-ins are unbound as before'),
+  TESSERA_BROWSER_KEY_BINDING: bool.default(true).describe('bind cookie-mode (browser) sessions signed in with a DPoP proof to the page\'s non-extractable key (docs/security.md); off, such sign-ins are unbound (a copied cookie works until it expires)'),
   TESSERA_PASSWORD_MIN_LENGTH: int(8, 128).default(8).describe('minimum password length (NIST SP 800-63B-4; 15 advised without MFA)'),
   TESSERA_ARGON2_MEMORY_KIB: int(19_456, 1_048_576).default(19_456).describe('argon2id memory cost, KiB (≥ 19 MiB)'),
   TESSERA_ARGON2_TIME_COST: int(2, 20).default(2).describe('argon2id iterations'),

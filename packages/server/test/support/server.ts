@@ -63,7 +63,6 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
     TESSERA_ARGON2_TIME_COST: '2',
     TESSERA_RATE_LIMIT_PER_SECOND: '10000',
     TESSERA_LOGIN_LIMIT_PER_IP: '10000',
-    ...(process.env.TEST_KEY_BINDING ? { TESSERA_BROWSER_KEY_BINDING: process.env.TEST_KEY_BINDING } : {}),
     ...opts.env,
   });
   const t = await createTessera(config, {
