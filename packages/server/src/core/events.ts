@@ -3,6 +3,9 @@ import type { EventRow, EventStore } from '../store/ports/index.js';
 
 export type SecurityEventType =
   | 'account_created'
+  | 'email_verified'
+  | 'sign_up_existing'
+  | 'account_reclaimed'
   | 'login_succeeded'
   | 'login_failed'
   | 'logout'

@@ -15,7 +15,7 @@ const LONDON = '81.2.69.160';
 const SYDNEY = '1.1.1.1';
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const from = (ip: string) => ({ 'x-forwarded-for': ip, 'user-agent': UA });
-const CFG = { passwordMinLength: 8, issuer: 'http://localhost', resetTtlSec: 1800 };
+const CFG = { passwordMinLength: 8, issuer: 'http://localhost', resetTtlSec: 1800, requireVerifiedEmail: true };
 
 /**
  * Never called: each line below must fail to type-check (`tsc --noEmit` runs over the tests and fails on an
@@ -72,6 +72,9 @@ describe('services are wired by construction', () => {
       secondFactor: t.mfa.login,
       completion: new LoginCompletion(t.sessions, t.events, t.clock),
       approvals: t.approvals,
+      verification: t.verification,
+      reclaim: { reclaim: async () => undefined },
+      defer: () => undefined,
     };
     const unguarded = new AccountService(deps, CFG);
     const ctx = { ip: '203.0.113.7', userAgent: UA, geo: null };

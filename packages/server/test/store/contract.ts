@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Store } from '../../src/store/ports/index.js';
 import { session, user } from '../support/store-fixtures.js';
 import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userListing, users } from './contract/accounts.js';
-import { mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
+import { emailVerifications, mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
@@ -55,6 +55,7 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   feedOrder,
   housekeeping,
   passwordResets,
+  emailVerifications,
   totp,
   recoveryCodes,
   webauthnCredentials,

@@ -5,6 +5,9 @@ import { place, time } from './layout.js';
 
 const TITLES: Record<string, string> = {
   account_created: 'Account created',
+  email_verified: 'Email address confirmed',
+  sign_up_existing: 'Someone tried to sign up with your address',
+  account_reclaimed: 'Account reclaimed: earlier sign-in methods removed',
   login_succeeded: 'Signed in',
   login_failed: 'Failed sign-in',
   logout: 'Signed out',

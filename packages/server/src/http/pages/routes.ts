@@ -8,7 +8,7 @@ import type { TesseraServices } from '../../tessera.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
 import { PAGE_CSP } from './layout.js';
-import { approveSignInPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
+import { approveSignInPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage, verifyEmailPage } from './public-views.js';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 /** The built @tessera/browser module, served as /static/tessera-client.js (pages.js imports it). */
@@ -58,6 +58,7 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   app.get('/sign-up', hide, async (_request, reply) => sendPage(reply, signUpPage()));
   app.get('/forgot-password', hide, async (_request, reply) => sendPage(reply, forgotPasswordPage()));
   app.get('/reset-password', hide, async (request, reply) => sendPage(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
+  app.get('/verify-email', hide, async (request, reply) => sendPage(reply, verifyEmailPage(q((request.query as Record<string, unknown>).token))));
   app.get('/approve-sign-in', hide, async (request, reply) => sendPage(reply, approveSignInPage(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
