@@ -36,6 +36,6 @@ export class OutboxMailer implements Mailer {
     await writeFile(path.join(this.dir, `${name}.eml`), eml, { mode: 0o600 });
     await writeFile(path.join(this.dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
     const links = this.logLinks ? [...new Set(msg.text.match(/https?:\/\/\S+/g) ?? [])] : [];
-    this.log(`mail to ${msg.to} (${JSON.stringify(msg.subject)}) written to ${path.join(this.dir, `${name}.eml`)}${links.map((l) => `\n  ${l}`).join('')}`);
+    this.log(`mail to ${msg.to} (${JSON.stringify(msg.subject)}) written to ${path.join(this.dir, `${name}.eml`)}${links.length > 0 ? ` — links: ${links.join(' ')}` : ''}`);
   }
 }

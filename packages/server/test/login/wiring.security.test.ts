@@ -9,6 +9,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { SessionService, type SessionDeps } from '../../src/core/sessions.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LONDON = '81.2.69.160';
@@ -84,7 +85,7 @@ describe('services are wired by construction', () => {
   });
 
   it('attack: the risk check runs on a password sign-in — London, then Sydney 10 minutes later is refused and signed out', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'jetset@example.com', password: PASSWORD } });
+    await signUp(s, 'jetset@example.com', PASSWORD, { smtp });
     const first = await http(s.url, 'POST', '/v1/login', { json: { email: 'jetset@example.com', password: PASSWORD }, headers: from(LONDON) });
     expect(first.status).toBe(200);
     clock.advance(10 * 60_000);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -21,7 +22,7 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
   afterAll(async () => s?.close());
 
   const signIn = async (email: string, headers: Record<string, string> = {}) => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    await signUp(s, email, PASSWORD);
     return (await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers })).body;
   };
 
