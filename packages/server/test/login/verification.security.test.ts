@@ -14,7 +14,7 @@ import { linkCount, mailCount, mailedToken, signUp } from '../support/users.js';
 const PASSWORD = 'correct horse battery staple';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const bearer = (at: string) => ({ authorization: `Bearer ${at as unknown as string}` });
+const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
 
 describe('email verification (real SMTP)', () => {
   let s: TestServer;
