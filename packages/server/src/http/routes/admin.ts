@@ -56,6 +56,7 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
       id: user.id,
       email: user.email,
       roles: user.isAdmin ? ['admin'] : [],
+      email_verified: user.emailVerifiedAt !== null,
       password_reset_required: user.passwordResetRequired,
       created_at: new Date(user.createdAt).toISOString(),
       sessions: sessions.map((s) => sessionToJson(s)),

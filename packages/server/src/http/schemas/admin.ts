@@ -33,6 +33,7 @@ export const adminUserSchema = op({
         id: z.string(),
         email: z.string(),
         roles: z.array(z.string()),
+        email_verified: z.boolean(),
         password_reset_required: z.boolean(),
         created_at: IsoTime,
         sessions: z.array(Session),
