@@ -42,6 +42,11 @@ export class FeedTail {
     this.#onError = opts.onError ?? (() => undefined);
   }
 
+  /** The head cursor as last read by the poll or a wake-up (-1 before the first read). */
+  get head(): number {
+    return this.#head;
+  }
+
   /** Calls `listener` whenever the database head moves; returns the function that stops it. */
   watch(listener: () => void): () => void {
     this.#listeners.add(listener);

@@ -19,16 +19,31 @@ export interface RiskDeps {
   onMailError: (err: unknown) => void;
 }
 
-/** The only rule a resource server's report can trigger account-wide (see onReport). */
-const REPORT_RULES = [impossibleTravel] as const;
+/**
+ * The only rule a resource server's report can trigger account-wide (see onReport), and the one applied to
+ * access tokens on the server's own routes (see onAccess): a user agent can change between an API call and
+ * the next refresh for harmless reasons (another app of the same user), a place cannot jump.
+ */
+const TRAVEL_RULES = [impossibleTravel] as const;
+
+/** Sessions whose last own-route place this node remembers; dropping one only loses history (LRU). */
+const MAX_REMEMBERED_SESSIONS = 50_000;
+
+/** Where this node's own routes last saw a session: its address, and its last geolocated request. */
+interface SeenAt {
+  ip: string;
+  located: RiskObservation | undefined;
+}
 
 /**
- * Applies the pure risk engine (core/risk.ts) on login, refresh and resource-server reports, and carries
- * out its verdict. A block means someone else probably holds the user's token or password: refuse the
+ * Applies the pure risk engine (core/risk.ts) on login, refresh, resource-server reports and the server's
+ * own authenticated routes (impossible travel only), and carries out its verdict. A block means someone else probably holds the user's token or password: refuse the
  * request, sign the user out everywhere, require a password reset (so a stolen password is not enough to
  * come back), record the event and tell the user by mail.
  */
 export class RiskService {
+  readonly #seen = new Map<string, SeenAt>();
+
   constructor(
     private readonly d: RiskDeps,
     private readonly cfg: RiskConfig & { issuer: string },
@@ -58,6 +73,28 @@ export class RiskService {
   }
 
   /**
+   * An access token used on the server's own routes from `ip`: refused at once (not at the next refresh)
+   * when it is impossible to have travelled there since the session's last geolocated request — its
+   * sign-in or refresh, or an earlier request here — with the same consequences as at refresh. Cheap on the
+   * hot path: while the address is the one the session was last seen at, nothing is located or compared.
+   */
+  async onAccess(user: UserRow, session: SessionRow, ip: string, context: () => RequestContext): Promise<void> {
+    const seen = this.#seen.get(session.id);
+    if (ip === (seen?.ip ?? session.ip)) return;
+    const ctx = context();
+    const current = this.observation(ctx, 'access');
+    const history = seen?.located ? [RiskService.lastSeen(session, 'access'), seen.located] : [RiskService.lastSeen(session, 'access')];
+    const verdict = assessRisk(history, current, this.cfg, TRAVEL_RULES);
+    if (verdict.action === 'block') {
+      this.#seen.delete(session.id);
+      await this.apply(verdict, user, session, ctx);
+    }
+    this.#seen.delete(session.id); // re-inserted last: the map's order is least recently seen first
+    this.#seen.set(session.id, { ip, located: typeof current.geo?.lat === 'number' && typeof current.geo.lon === 'number' ? current : seen?.located });
+    if (this.#seen.size > MAX_REMEMBERED_SESSIONS) this.#seen.delete(this.#seen.keys().next().value as string);
+  }
+
+  /**
    * A resource server saw this session's token used from `ctx.ip` (the caller has already revoked that one
    * session: a report alone does no more). Account-wide sign-out and a forced reset follow only when the
    * server's own travel rule agrees, applied to the session's history as this server observed it and to the
@@ -69,7 +106,7 @@ export class RiskService {
   async onReport(session: SessionRow, ctx: Pick<RequestContext, 'ip' | 'userAgent' | 'geo'>, clientId: string): Promise<RiskVerdict> {
     const user = await this.d.users.getUserById(session.userId);
     if (!user) return { action: 'allow' };
-    const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg, REPORT_RULES);
+    const verdict = assessRisk([RiskService.lastSeen(session, 'report')], this.observation(ctx, 'report'), this.cfg, TRAVEL_RULES);
     if (verdict.action !== 'block') return verdict;
     await this.d.events.record({
       type: verdict.event,

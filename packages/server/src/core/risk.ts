@@ -13,7 +13,8 @@ export interface RiskObservation {
   ip: string | null;
   geo: GeoPoint | null;
   userAgent: string | null;
-  kind: 'login' | 'refresh' | 'report';
+  /** `access`: an access token used on the server's own routes */
+  kind: 'login' | 'refresh' | 'report' | 'access';
 }
 
 export type RiskEvent = 'impossible_travel' | 'session_anomaly' | 'new_country' | 'new_device';

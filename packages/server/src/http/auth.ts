@@ -166,6 +166,9 @@ export class HttpAuth {
       const user = await this.t.accounts.getUser(claims.sub);
       if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
+      // a token used from a place impossible to reach since the session was last seen: refused now, and the
+      // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
+      await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
       return { claims, user, session, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);

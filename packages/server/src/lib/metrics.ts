@@ -1,8 +1,9 @@
 /**
  * The Prometheus registry of one node and the collectors an operator needs: requests by route and status,
  * latency, logins by outcome, refresh-token reuse, revocations, rate-limit hits, risk verdicts, dependency
- * up/down and outage seconds, event-loop delay (with Node's default process metrics). One registry per
- * Tessera instance, so several in one process (tests) never share counters.
+ * up/down and outage seconds, event-loop delay (with Node's default process metrics), and how far each
+ * connected revocation-stream subscriber is behind the feed head. One registry per Tessera instance, so
+ * several in one process (tests) never share counters.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -11,6 +12,14 @@ import type { DependencyMonitor, DependencyName } from '../lib/dependencies.js';
 const LOGIN_ROUTES = new Set(['/v1/login', '/v1/login/mfa', '/v1/login/passkey']);
 const RISK_EVENTS = new Set(['impossible_travel', 'session_anomaly', 'new_country', 'new_device']);
 const REVOCATION_EVENTS = new Set(['logout', 'session_revoked', 'sessions_revoked', 'refresh_token_reused']);
+
+/** How far one revocation stream is behind the feed head it knows of, read at scrape time. */
+export interface FeedLag {
+  /** feed items (cursor positions) known to exist but not yet written to this stream */
+  items: number;
+  /** seconds since this stream first knew of its oldest undelivered item (0 when caught up) */
+  seconds: number;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -25,6 +34,22 @@ export class Metrics {
   readonly dependencyUp = new Gauge({ name: 'tessera_dependency_up', help: '1 when the dependency answers its probe, 0 during an outage', labelNames: ['dependency'], registers: [this.registry] });
   readonly outageSeconds = new Counter({ name: 'tessera_dependency_outage_seconds_total', help: 'seconds of ended outages, per dependency', labelNames: ['dependency'], registers: [this.registry] });
   readonly outages = new Counter({ name: 'tessera_dependency_outages_total', help: 'outages begun, per dependency', labelNames: ['dependency'], registers: [this.registry] });
+  /** connected streams by client id: only authenticated resource-server clients, so cardinality is bounded */
+  readonly #feedStreams = new Map<string, Set<() => FeedLag>>();
+  readonly feedLagItems: Gauge = new Gauge({
+    name: 'tessera_feed_subscriber_lag_items',
+    help: 'revocation feed items not yet delivered to a connected stream subscriber (worst stream of the client)',
+    labelNames: ['client'],
+    registers: [this.registry],
+    collect: () => this.#collectLag(this.feedLagItems, 'items'),
+  });
+  readonly feedLagSeconds: Gauge = new Gauge({
+    name: 'tessera_feed_subscriber_lag_seconds',
+    help: 'seconds the oldest undelivered revocation has waited for a connected stream subscriber (worst stream of the client)',
+    labelNames: ['client'],
+    registers: [this.registry],
+    collect: () => this.#collectLag(this.feedLagSeconds, 'seconds'),
+  });
 
   constructor() {
     // process CPU, memory, GC, handles and nodejs_eventloop_lag_* (event-loop delay, sampled by perf_hooks)
@@ -39,6 +64,31 @@ export class Metrics {
       if (up) this.outageSeconds.inc({ dependency: name }, outageMs / 1000);
       else this.outages.inc({ dependency: name });
     });
+  }
+
+  /**
+   * A revocation stream of `client` connected; `probe` says how far behind it is. The series exist while the
+   * client has a stream on this node and are removed with its last one (the returned function).
+   */
+  feedSubscriber(client: string, probe: () => FeedLag): () => void {
+    let streams = this.#feedStreams.get(client);
+    if (!streams) this.#feedStreams.set(client, (streams = new Set()));
+    streams.add(probe);
+    return () => {
+      streams.delete(probe);
+      // the gauges are rebuilt at every scrape, so a client without streams has no series
+      if (streams.size === 0 && this.#feedStreams.get(client) === streams) this.#feedStreams.delete(client);
+    };
+  }
+
+  /** One lag gauge, computed when scraped: the worst of each client's streams on this node. */
+  #collectLag(gauge: Gauge, key: keyof FeedLag): void {
+    gauge.reset();
+    for (const [client, streams] of this.#feedStreams) {
+      let worst = 0;
+      for (const probe of streams) worst = Math.max(worst, probe()[key]);
+      gauge.set({ client }, worst);
+    }
   }
 
   /** Security events as they are recorded: sign-in outcomes, reuse, revocations, risk findings. */

@@ -1,5 +1,5 @@
 /** The metrics an operator needs, counted from real requests; a request id on every answer. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { signUp, verifyEmail } from '../support/users.js';
 
@@ -53,5 +53,49 @@ describe('GET /metrics', () => {
     const text = await (await fetch(`${s.url}/metrics`)).text();
     expect(value(text, 'tessera_refresh_token_reuse_total')).toBe(1);
     expect(value(text, 'tessera_revocations_total{cause="refresh_token_reused"}')).toBe(1);
+  });
+
+  it('feed lag per subscriber: a connected stream has a series at 0, behind while its reads fail, 0 once delivered, gone on disconnect', async () => {
+    const client = await s.t.clients.create('lag-api');
+    const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+    const items = `tessera_feed_subscriber_lag_items{client="${client.id}"}`;
+    const seconds = `tessera_feed_subscriber_lag_seconds{client="${client.id}"}`;
+    const scrape = async () => (await fetch(`${s.url}/metrics`)).text();
+    const until = async (what: (text: string) => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        if (what(await scrape())) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect.fail(`metric never matched:\n${(await scrape()).split('\n').filter((l) => l.includes('feed_subscriber')).join('\n')}`);
+    };
+    s.app.revocationTail.heartbeatMs = 100;
+    const head = (await http(s.url, 'GET', '/v1/revocations', { headers: { authorization: basic } })).body.cursor as number;
+    const ac = new AbortController();
+    const res = await fetch(`${s.url}/v1/revocations/stream?since=${head}`, { headers: { authorization: basic }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await until((text) => value(text, items) === 0 && value(text, seconds) === 0);
+
+    // the stream's reads of the feed fail (a database hiccup): the revocation is known but undelivered
+    const password = 'correct horse battery staple 12';
+    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'lag@example.com', password } });
+    const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'lag@example.com', password } });
+    const failing = vi.spyOn(s.t.feed, 'since').mockRejectedValue(new Error('connection terminated'));
+    expect((await http(s.url, 'POST', '/v1/logout', { headers: { authorization: `Bearer ${login.body.access_token}` } })).status).toBe(204);
+    await until((text) => value(text, items) === 1 && (value(text, seconds) ?? 0) > 0.1);
+
+    // reads work again: the next heartbeat retries, the item is delivered and the lag is back to 0
+    failing.mockRestore();
+    let buffered = '';
+    while (!buffered.includes(login.body.session_id as string)) {
+      const { value: chunk, done } = await reader.read();
+      if (done) break;
+      buffered += new TextDecoder().decode(chunk);
+    }
+    expect(buffered).toContain(`"sid":"${login.body.session_id as string}"`);
+    await until((text) => value(text, items) === 0 && value(text, seconds) === 0);
+
+    ac.abort();
+    await until((text) => value(text, items) === undefined && !text.includes(client.id));
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { FeedTail } from '../../core/feed-tail.js';
+import type { FeedLag } from '../../lib/metrics.js';
 import type { TesseraServices } from '../../tessera.js';
 import type { ZodApp } from '../schemas/common.js';
 import { feedSchema, streamSchema } from '../schemas/revocations.js';
@@ -22,15 +23,45 @@ function startCursor(request: FastifyRequest): number {
 }
 
 /**
+ * How far one stream is behind the newest head it knows of (the tail's reads and its own heartbeats), for
+ * the per-subscriber lag gauges: items not yet written, and how long the oldest of them has waited.
+ */
+class StreamLag {
+  #head = 0;
+  #behindSince: number | undefined;
+  cursor: number;
+
+  constructor(from: number) {
+    this.cursor = from;
+  }
+
+  knows(head: number): void {
+    this.#head = Math.max(this.#head, head);
+    if (this.#head > this.cursor) this.#behindSince ??= Date.now();
+  }
+
+  delivered(cursor: number): void {
+    this.cursor = cursor;
+    if (cursor >= this.#head) this.#behindSince = undefined;
+  }
+
+  readonly probe = (): FeedLag => ({
+    items: Math.max(0, this.#head - this.cursor),
+    seconds: this.#behindSince === undefined ? 0 : (Date.now() - this.#behindSince) / 1000,
+  });
+}
+
+/**
  * One subscriber's stream. Everything it delivers is read from the database feed, in cursor order, from
  * this subscriber's own cursor: a wake-up (pub/sub or the poll) only says "read again", so a lost, foreign
  * or forged message can never make it skip an item or deliver one that is not in this deployment's feed.
  */
-function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest, res: ServerResponse, from: number): void {
-  let cursor = from;
+function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest, res: ServerResponse, stream: { from: number; client: string }): void {
+  const lag = new StreamLag(stream.from);
   let closed = false;
   let reading = false;
   let again = false;
+  let failed = false;
   const write = (chunk: string) => {
     if (!closed) res.write(chunk);
   };
@@ -44,18 +75,20 @@ function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest,
       do {
         again = false;
         for (;;) {
-          const page = await t.feed.since(cursor, 500);
+          const page = await t.feed.since(lag.cursor, 500);
           for (const item of page.items) {
-            if (item.cursor <= cursor) continue;
-            cursor = item.cursor;
+            if (item.cursor <= lag.cursor) continue;
             write(`event: revocation\nid: ${item.cursor}\ndata: ${JSON.stringify(item)}\n\n`);
+            lag.delivered(item.cursor);
           }
-          if (closed || page.cursor <= cursor) break;
-          cursor = page.cursor;
+          if (closed || page.cursor <= lag.cursor) break;
+          lag.delivered(page.cursor);
         }
       } while (again && !closed);
+      failed = false;
     } catch (err) {
-      // The next wake-up or poll retries; meanwhile heartbeats show the subscriber it is behind.
+      failed = true;
+      // The next wake-up or heartbeat retries; meanwhile heartbeats show the subscriber it is behind.
       request.log.warn({ err }, 'revocation stream read failed');
     } finally {
       reading = false;
@@ -65,16 +98,25 @@ function openStream(t: TesseraServices, tail: FeedTail, request: FastifyRequest,
   // with `?since=`. When the head cannot be read there is no heartbeat, and the subscriber goes stale.
   const heartbeat = async (): Promise<void> => {
     const head = await tail.peekHead().catch(() => undefined);
+    if (head === undefined) return;
+    lag.knows(head);
     // an item read after the head (this stream is ahead of the read) must not look like a reset feed
-    if (head !== undefined) write(`event: heartbeat\ndata: ${JSON.stringify({ cursor: String(Math.max(head, cursor)) })}\n\n`);
+    write(`event: heartbeat\ndata: ${JSON.stringify({ cursor: String(Math.max(head, lag.cursor)) })}\n\n`);
+    // a read that failed is retried here, not only when the head moves again
+    if (failed && head > lag.cursor) void pump();
   };
-  const unwatch = tail.watch(() => void pump());
+  const unwatch = tail.watch(() => {
+    lag.knows(tail.head);
+    void pump();
+  });
+  const unmeter = t.metrics.feedSubscriber(stream.client, lag.probe);
   const timer = setInterval(() => void heartbeat(), tail.heartbeatMs);
   timer.unref();
   request.raw.on('close', () => {
     closed = true;
     clearInterval(timer);
     unwatch();
+    unmeter();
   });
   void pump().then(heartbeat);
 }
@@ -92,7 +134,7 @@ export function revocationRoutes(app: ZodApp, t: TesseraServices): void {
   });
 
   app.get('/v1/revocations/stream', { schema: streamSchema }, async (request, reply) => {
-    await authenticateClient(t, request);
+    const client = await authenticateClient(t, request);
     // A cursor past the head comes from a feed since reset (a restored database): read it all again.
     const requested = startCursor(request);
     const from = requested > (await tail.peekHead()) ? 0 : requested;
@@ -103,6 +145,6 @@ export function revocationRoutes(app: ZodApp, t: TesseraServices): void {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    openStream(t, tail, request, reply.raw, from);
+    openStream(t, tail, request, reply.raw, { from, client: client.id });
   });
 }
