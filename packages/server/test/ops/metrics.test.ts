@@ -78,7 +78,7 @@ describe('GET /metrics', () => {
 
     // the stream's reads of the feed fail (a database hiccup): the revocation is known but undelivered
     const password = 'correct horse battery staple 12';
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'lag@example.com', password } });
+    await signUp(s, 'lag@example.com', password);
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'lag@example.com', password } });
     const failing = vi.spyOn(s.t.feed, 'since').mockRejectedValue(new Error('connection terminated'));
     expect((await http(s.url, 'POST', '/v1/logout', { headers: { authorization: `Bearer ${login.body.access_token}` } })).status).toBe(204);
