@@ -5,6 +5,7 @@
  */
 import { api, onSignedOut, refresh, signIn, signedIn, signOut, start } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
+import { adminClick, lifecycleForms } from './lifecycle.js';
 
 const page = document.body.dataset.page;
 const signedInPage = document.body.dataset.expiresIn !== undefined;
@@ -43,9 +44,24 @@ function sayProblem(root, res) {
 }
 
 const fields = (form) => Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v)]));
+/**
+ * Back to an app's authorization request after signing in: a same-origin /oauth/authorize URL only, parsed
+ * (not pattern-matched), so `//evil.example`, `/\\evil`, or any other path or origin never passes.
+ */
+function authorizeNext(n) {
+  if (!n.startsWith('/oauth/authorize?') || n.startsWith('//')) return undefined;
+  let u;
+  try {
+    u = new URL(n, location.origin);
+  } catch {
+    return undefined;
+  }
+  return u.origin === location.origin && u.pathname === '/oauth/authorize' ? u.pathname + u.search : undefined;
+}
 const nextUrl = () => {
   const n = new URLSearchParams(location.search).get('next');
-  return n && NEXT_OK.test(n) ? n : '/account';
+  if (!n) return '/account';
+  return NEXT_OK.test(n) ? n : (authorizeNext(n) ?? '/account');
 };
 
 function finishSignIn(body) {
@@ -140,7 +156,14 @@ function insertQr(container, svgText) {
 }
 
 // ---- handlers -----------------------------------------------------------------------------------------
+/** The consent page sends its own authorization request back with the answer; the server says where to go. */
+async function consentAnswer(form, decision) {
+  const res = await api('POST', '/consent', { query: location.search.slice(1), decision });
+  return res.ok ? location.assign(res.body.redirect_to) : sayProblem(form, res);
+}
+
 const FORMS = {
+  consent: async (form) => consentAnswer(form, 'allow'),
   'sign-in': async (form, f) => afterLogin(form, await signIn({ email: f.email, password: f.password })),
   mfa: async (form, f) => {
     const res = await api('POST', '/v1/login/mfa', { mfa_token: mfaToken, method: f.method, code: f.code.replace(/\s+/g, '') });
@@ -203,6 +226,7 @@ const FORMS = {
 };
 
 const reloadOr = (root) => (res) => (res.ok ? location.reload() : sayProblem(root, res));
+Object.assign(FORMS, lifecycleForms({ api, say, sayProblem }));
 
 const ACTIONS = {
   'sign-out': async () => {
@@ -254,6 +278,13 @@ const ACTIONS = {
     item.remove();
     return say(document.body, 'Signed out that session.', 'ok');
   },
+  'revoke-app': async (b) => {
+    const res = await api('DELETE', `/v1/me/apps/${encodeURIComponent(b.dataset.id)}`);
+    if (!res.ok) return sayProblem(document.body, res);
+    b.closest('[data-app-id]')?.remove();
+    return say(document.body, 'Removed that app\'s access and signed it out.', 'ok');
+  },
+  'consent-deny': async (b) => consentAnswer(b.closest('form'), 'deny'),
   'revoke-others': async () => reloadOr(document.body)(await api('DELETE', '/v1/sessions?keep=current')),
   'revoke-all': async () => {
     const res = await api('DELETE', '/v1/sessions');
@@ -273,9 +304,7 @@ document.addEventListener('click', (e) => {
   const button = e.target.closest?.('button[data-action], button[data-admin-action]');
   if (!button) return;
   if (button.dataset.adminAction) {
-    const root = button.closest('section');
-    const path = `/v1/admin/users/${encodeURIComponent(button.dataset.userId)}/${button.dataset.adminAction}`;
-    void busy(button, async () => reloadOr(root)(await api('POST', path)));
+    void adminClick(button, { api, sayProblem, busy });
     return;
   }
   const action = ACTIONS[button.dataset.action];
@@ -301,4 +330,11 @@ if (page === 'resume') {
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
 if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');
 if (page === 'verify-email') history.replaceState(null, '', '/verify-email');
+if (page === 'confirm-email') history.replaceState(null, '', '/confirm-email');
+if (page === 'sign-in') {
+  // OIDC login_hint: the app already knows who is signing in
+  const hint = new URLSearchParams(location.search).get('login_hint');
+  const email = $('form[data-form="sign-in"] input[name="email"]');
+  if (hint && email && !email.value) email.value = hint.slice(0, 320);
+}
 if (page === 'sign-in' && !webauthn.supported()) $('.passkey-only')?.setAttribute('hidden', '');

@@ -47,6 +47,16 @@ export interface TesseraOverrides {
   pgSchema?: string;
 }
 
+/** Housekeeping: expired challenges, reset links and revocations no token can outlive any more. */
+function startHousekeeping(store: Store, clock: Clock, log: Logger): () => Promise<void> {
+  const sweep = setInterval(() => {
+    const now = clock.now();
+    Promise.all([store.pruneExpired(now - 3_600_000), store.pruneRevocations(now)]).catch((err: unknown) => log.warn({ err }, 'housekeeping failed'));
+  }, 10 * 60_000);
+  sweep.unref();
+  return async () => clearInterval(sweep);
+}
+
 export async function createTessera(config: Config, overrides: TesseraOverrides = {}): Promise<Tessera> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? pino({ level: config.TESSERA_LOG_LEVEL, ...LOG_OPTIONS });
@@ -83,15 +93,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       closers.push(async () => keys.stop());
       dependencies.start();
       closers.push(async () => dependencies.stop());
-      dependencies.start();
-      closers.push(async () => dependencies.stop());
-      // Housekeeping: expired challenges, reset links and revocations no token can outlive any more.
-      const sweep = setInterval(() => {
-        const now = clock.now();
-        Promise.all([store.pruneExpired(now - 3_600_000), store.pruneRevocations(now)]).catch((err: unknown) => log.warn({ err }, 'housekeeping failed'));
-      }, 10 * 60_000);
-      sweep.unref();
-      closers.push(async () => clearInterval(sweep));
+      closers.push(startHousekeeping(store, clock, log));
     }
     // local development (a loopback issuer, no SMTP): each outbox mail is logged with its links (mail/outbox.ts)
     const mailer =
@@ -101,6 +103,13 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
     const { services, hasher } = wireServices(config, { clock, log, store, state, box, macKey, keys, mailer, sms, geo, metrics, dependencies });
+    await services.oauth.init(); // RS256 ID-token keys; reloads and back-channel deliveries stop before the store closes
+    if (!overrides.oneShot) {
+      services.oauth.start();
+      closers.push(() => services.oauth.stop());
+    }
+    // closed first: the notices on their way are delivered before the store and mailer go
+    closers.push(() => services.notices.drain());
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { AccountService } from './core/accounts.js';
+import { AdminUsers } from './core/admin-users.js';
 import { ClientService } from './core/clients.js';
 import type { SecretBox } from './core/crypto.js';
 import { EventLog } from './core/events.js';
@@ -17,12 +18,16 @@ import type { Metrics } from './lib/metrics.js';
 import { Readiness } from './core/health.js';
 import { Introspection } from './core/introspection.js';
 import type { KeyManager } from './core/keys.js';
+import { accountExport, LifecycleService, type AccountExport } from './core/lifecycle/index.js';
 import { LoginGuard, RouteLimits } from './core/limits.js';
 import { LoginApprovals } from './core/login/approvals.js';
 import { LoginCompletion } from './core/login/complete.js';
 import type { LoginCheck } from './core/login/hooks.js';
+import { buildOAuthProvider } from './core/oauth/index.js';
+import { OAuthService } from './core/oauth/service.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
 import type { Mailer } from './mail/types.js';
+import { SecurityNotices } from './core/notices/notices.js';
 import { PasswordHasher } from './core/passwords.js';
 import { ReplayCache } from './core/replay.js';
 import { RevocationFeed } from './core/revocations.js';
@@ -36,7 +41,7 @@ import { TokenService } from './core/tokens.js';
 import type { GeoLocator } from './geo/mmdb.js';
 import type { Clock } from './lib/clock.js';
 import type { SharedState } from './state/types.js';
-import type { Store } from './store/ports/index.js';
+import type { Store, UserRow } from './store/ports/index.js';
 
 /**
  * What the HTTP layer (and the CLI commands) work with: the core services, configuration, log and clock —
@@ -59,12 +64,22 @@ export interface TesseraServices {
   signUp: SignUp;
   /** verification links: sending, resending, consuming */
   verification: EmailVerification;
+  /** change of email and deletion */
+  lifecycle: LifecycleService;
+  /** the security notices by mail (drained at shutdown) */
+  notices: SecurityNotices;
+  /** the document of everything held about a user (`GET /v1/me/export`) */
+  exportAccount(user: UserRow): Promise<AccountExport>;
+  /** the admin user list, disable and enable */
+  adminUsers: AdminUsers;
   /** approval links for a correct password past the daily failure cap */
   approvals: LoginApprovals;
   guard: LoginGuard;
   risk: RiskService;
   mfa: Mfa;
   clients: ClientService;
+  /** the OpenID Connect provider: clients, authorization, token grants, logout, the user's apps */
+  oauth: OAuthService;
   introspection: Introspection;
   limits: RouteLimits;
   /** DPoP proof `jti`s seen by any node */
@@ -167,12 +182,48 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
   return { hasher, guard, mfa, accounts, approvals, signUp, verification };
 }
 
+/** Security notices, change of email, deletion, export and the admin user list. */
+function lifecycleServices(config: Config, a: Adapters, events: EventLog, sessions: SessionService, guard: LoginGuard, mfa: Mfa) {
+  const { store, clock, log } = a;
+  const notices = new SecurityNotices({ users: store, mailer: a.mailer, clock, issuer: config.issuer, onMailError: (err) => log.error({ err }, 'security mail failed') });
+  events.listeners.push(notices.onEvent);
+  const lifecycle = new LifecycleService(
+    { users: store, lifecycle: store, resets: store, sessions, events, notices, clock, clearCounters: (email) => guard.clear(email) },
+    { issuer: config.issuer },
+  );
+  const adminUsers = new AdminUsers({ users: store, lifecycle: store, sessions, events, clock });
+  const exportAccount = (user: UserRow) => accountExport({ lifecycle: store, oauth: store, events, mfa: mfa.manage }, user);
+  return { notices, lifecycle, adminUsers, exportAccount };
+}
+
+/** The OpenID Connect provider behind one facade (core/oauth/service.ts); its keys load in createTessera. */
+function oauthService(config: Config, a: Adapters, events: EventLog, sessions: SessionService, feed: RevocationFeed): OAuthService {
+  const provider = buildOAuthProvider({
+    store: a.store,
+    oauth: a.store,
+    box: a.box,
+    keys: a.keys,
+    sessions,
+    events,
+    feed,
+    clock: a.clock,
+    locate: (ip) => a.geo.locate(ip),
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTtlSec: config.TESSERA_ACCESS_TTL,
+    backchannel: { onError: (err) => a.log.warn({ err }, 'back-channel logout pass failed') },
+  });
+  return new OAuthService(provider, a.store, config.TESSERA_KEY_RELOAD_INTERVAL, (err) => a.log.warn({ err }, 'ID-token key reload failed'));
+}
+
 export function wireServices(config: Config, a: Adapters): { services: TesseraServices; hasher: PasswordHasher } {
   const { store, state, clock } = a;
   const events = new EventLog(store, clock);
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts, approvals, signUp, verification } = signInServices(config, a, events, sessions, risk);
+  const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
+  const oauth = oauthService(config, a, events, sessions, feed);
   const services: TesseraServices = {
     config,
     clock,
@@ -187,11 +238,16 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     accounts,
     signUp,
     verification,
+    lifecycle,
+    notices,
+    exportAccount,
+    adminUsers,
     approvals,
     guard,
     risk,
     mfa,
     clients: new ClientService(store, clock),
+    oauth,
     introspection: new Introspection(tokens, sessions, events, config.issuer),
     limits: new RouteLimits(state, { perSecond: config.TESSERA_RATE_LIMIT_PER_SECOND, loginPerIpPer15Min: config.TESSERA_LOGIN_LIMIT_PER_IP, riskReportsPerMinute: config.TESSERA_RISK_REPORTS_PER_MINUTE }),
     dpopReplays: new ReplayCache(state, 'dpop'),

@@ -2,15 +2,26 @@
 import { ConfigError, configSchema } from '../config.js';
 import { closest } from '../lib/suggest.js';
 
-/** Flags of each command (`value`: takes a value, `switch`: on when present). */
-export const COMMAND_FLAGS: Record<string, Record<string, 'value' | 'switch'>> = {
+/** Flags of each command (`value`: takes a value, `multi`: a value, repeatable, `switch`: on when present). */
+export const COMMAND_FLAGS: Record<string, Record<string, 'value' | 'multi' | 'switch'>> = {
   serve: {},
   migrate: {},
   'keys rotate': { init: 'switch' },
   'keys list': { init: 'switch' },
   'users create': { email: 'value', 'password-stdin': 'switch', admin: 'switch', init: 'switch' },
   'users list': { query: 'value', limit: 'value', cursor: 'value', json: 'switch', init: 'switch' },
-  'clients create': { name: 'value', json: 'switch', init: 'switch' },
+  'clients create': {
+    name: 'value',
+    type: 'value',
+    'redirect-uri': 'multi',
+    'post-logout-redirect-uri': 'multi',
+    'backchannel-logout-uri': 'value',
+    'first-party': 'switch',
+    scope: 'value',
+    audience: 'value',
+    json: 'switch',
+    init: 'switch',
+  },
   'clients list': { json: 'switch', init: 'switch' },
   'clients delete': { init: 'switch' },
 };
@@ -18,7 +29,9 @@ const GLOBAL_FLAGS: Record<string, 'switch'> = { help: 'switch', version: 'switc
 
 export interface ParsedArgs {
   words: string[];
+  /** a `multi` flag's values are in `lists` (the flag itself holds the last one) */
   flags: Map<string, string | true>;
+  lists: Map<string, string[]>;
   /** configuration given as flags (--PORT=4000, --tessera-database-url X) */
   env: Record<string, string>;
 }
@@ -43,6 +56,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
   const words = argv.filter((a, i) => !a.startsWith('--') && !takesValue(argv, i - 1));
   const known = { ...GLOBAL_FLAGS, ...(COMMAND_FLAGS[commandOf(words).command] ?? {}) };
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,9 +75,12 @@ export function parseArgv(argv: string[]): ParsedArgs {
     const value = inline ?? (takesValue(argv, i) ? argv[++i] : undefined);
     if (value === undefined) throw new (kind === 'config' ? ConfigError : UsageError)(`--${name} needs a value`);
     if (kind === 'config') env[envName] = value;
-    else flags.set(name, value);
+    else {
+      if (kind === 'multi') lists.set(name, [...(lists.get(name) ?? []), value]);
+      flags.set(name, value);
+    }
   }
-  return { words, flags, env };
+  return { words, flags, lists, env };
 }
 
 /** `argv[i]` is a flag written without `=` whose value is the next word. */
@@ -74,7 +91,7 @@ function takesValue(argv: string[], i: number): boolean {
   if (next === undefined || next.startsWith('--')) return false;
   const name = a.slice(2);
   if (CONFIG_NAMES.has(name.toUpperCase().replace(/-/g, '_'))) return true;
-  return Object.values(COMMAND_FLAGS).some((f) => f[name] === 'value');
+  return Object.values(COMMAND_FLAGS).some((f) => f[name] === 'value' || f[name] === 'multi');
 }
 
 function unknownFlag(name: string, commandFlags: string[]): string {

@@ -45,7 +45,7 @@ async function readStdin(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   let config: Config | undefined;
   try {
-    const { words, flags, env } = parseArgv(argv);
+    const { words, flags, lists, env } = parseArgv(argv);
     if (flags.has('version')) {
       console.log(version());
       return 0;
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!CREATES.has(command) && !flags.has('init')) await requireInstallation(config);
     prepareFiles(config);
     if (command === 'serve') return await serve(config);
-    return await oneShot(command, config, { flags, rest, readStdin });
+    return await oneShot(command, config, { flags, lists, rest, readStdin });
   } catch (err) {
     return report(err, config);
   }

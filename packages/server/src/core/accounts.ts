@@ -1,12 +1,13 @@
 import type { Clock } from '../lib/clock.js';
-import { newOpaqueToken, parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
+import { parseOpaqueToken, randomId, safeEqual, sha256 } from './crypto.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
 import type { LoginApprovals } from './login/approvals.js';
 import type { LoginCompletion } from './login/complete.js';
+import { issueResetLink } from './login/reset-links.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
 import type { Mailer } from '../mail/types.js';
-import { passwordResetMail } from './notices/templates.js';
+import { passwordResetMail, setPasswordMail } from './notices/templates.js';
 import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';
 import type { ResetStore, UserRow, UserStore } from '../store/ports/index.js';
@@ -14,6 +15,9 @@ import type { AccountReclaim } from './reclaim.js';
 import type { EmailVerification } from './verification.js';
 
 export type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
+
+/** how long the set-password link of an account an admin created works */
+const INVITE_TTL_SEC = 24 * 3600;
 
 export type LoginResult =
   | { kind: 'tokens'; tokens: IssuedTokens; user: UserRow }
@@ -80,9 +84,35 @@ export class AccountService {
       createdAt: this.d.clock.now(),
       emailVerifiedAt: this.d.clock.now(),
       legacy: false,
+      disabledAt: null,
     };
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
     await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx?.ip ?? null });
+    return user;
+  }
+
+  /**
+   * Admin: an account whose owner chooses the password through a mailed set-password link (the reset link,
+   * valid a day); until then its password is a random one nobody knows.
+   */
+  async createInvited(emailInput: string, isAdmin: boolean, ctx: Pick<RequestContext, 'ip'>, byAdmin: string): Promise<UserRow> {
+    const email = normalizeNewEmail(emailInput);
+    const user: UserRow = {
+      id: randomId(),
+      email,
+      passwordHash: await this.d.hasher.hash(`${randomId()}${randomId()}`),
+      isAdmin,
+      passwordResetRequired: false,
+      createdAt: this.d.clock.now(),
+      // unverified until the owner follows the set-password link (a reset, which proves the mailbox)
+      emailVerifiedAt: null,
+      legacy: false,
+      disabledAt: null,
+    };
+    if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
+    await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx.ip, data: { by_admin: byAdmin } });
+    const link = await issueResetLink({ resets: this.d.resets, clock: this.d.clock, issuer: this.cfg.issuer }, user.id, INVITE_TTL_SEC);
+    await this.d.mailer.send({ to: user.email, ...setPasswordMail({ link, expiresInHours: INVITE_TTL_SEC / 3600 }) });
     return user;
   }
 
@@ -103,6 +133,8 @@ export class AccountService {
     await this.upgradeHash(user, input.password);
     // a password the risk engine has seen stolen: it alone no longer signs in
     if (user.passwordResetRequired) throw new TesseraError('password_reset_required');
+    // an account an administrator disabled: told only after the correct password, so it enumerates nothing
+    if (user.disabledAt !== null) throw new TesseraError('account_disabled');
     // a correct password from an impossible place or a new device (risk engine)
     await this.d.loginCheck(user, input.ctx);
     // a stolen password alone: enrolled second factors are required
@@ -123,6 +155,7 @@ export class AccountService {
    */
   private async pastDailyCap(user: UserRow, ctx: RequestContext, transport: Transport): Promise<LoginResult> {
     if (user.passwordResetRequired) throw new TesseraError('password_reset_required');
+    if (user.disabledAt !== null) throw new TesseraError('account_disabled');
     await this.d.loginCheck(user, ctx);
     const methods = await this.d.secondFactor.methods(user);
     if (methods.length > 0) return { kind: 'mfa', mfaToken: await this.d.secondFactor.challenge(user, ctx, transport), methods };
@@ -196,18 +229,8 @@ export class AccountService {
   async forgotPassword(emailInput: string, ctx: Pick<RequestContext, 'ip'>): Promise<void> {
     const user = await this.d.users.getUserByEmail(normalizeEmail(emailInput));
     if (!user) return;
-    const token = newOpaqueToken();
-    const now = this.d.clock.now();
-    await this.d.resets.insertPasswordReset({
-      id: token.id,
-      userId: user.id,
-      secretHash: token.hash,
-      createdAt: now,
-      expiresAt: now + this.cfg.resetTtlSec * 1000,
-      usedAt: null,
-    });
+    const link = await issueResetLink({ resets: this.d.resets, clock: this.d.clock, issuer: this.cfg.issuer }, user.id, this.cfg.resetTtlSec);
     await this.d.events.record({ type: 'password_reset_requested', userId: user.id, ip: ctx.ip });
-    const link = `${this.cfg.issuer}/reset-password?token=${encodeURIComponent(token.value)}`;
     await this.d.mailer.send({ to: user.email, ...passwordResetMail({ link, expiresInMinutes: Math.round(this.cfg.resetTtlSec / 60) }) });
   }
 

@@ -140,6 +140,12 @@ export const ERRORS = {
     meaning: 'Too many wrong authenticator (TOTP) codes were entered for this account; TOTP is refused until a recovery code is used or the password is reset. The owner was mailed.',
     action: 'Sign in with a recovery code (`method: "recovery_code"`), or reset the password (`POST /v1/password/forgot`).',
   },
+  account_disabled: {
+    status: 403,
+    title: 'The account is disabled',
+    meaning: 'An administrator disabled this account: it cannot sign in or refresh, and its sessions were signed out.',
+    action: 'Ask an administrator to enable it (`POST /v1/admin/users/{id}/enable`).',
+  },
   account_locked: {
     status: 403,
     title: 'The account is locked',

@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.js';
-import type { EventRow, EventStore } from '../store/ports/index.js';
+import type { EventRow, EventStore, NewEvent } from '../store/ports/index.js';
+import { eventTitle } from './notices/wording.js';
 
 export type SecurityEventType =
   | 'account_created'
@@ -34,13 +35,22 @@ export type SecurityEventType =
   | 'login_approved'
   | 'totp_locked'
   | 'oauth_authorized'
+  | 'oauth_consent_granted'
+  | 'oauth_logout'
   | 'oauth_consent_revoked'
-  | 'authorization_code_reused';
+  | 'authorization_code_reused'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'account_deleted'
+  | 'account_disabled'
+  | 'account_enabled';
 
 /** The append-only security log: what users see under /v1/events and admins under /v1/admin/events. */
 export class EventLog {
   /** told of every recorded event (metrics); never throws into the caller */
   observer: ((type: SecurityEventType) => void) | undefined;
+  /** told of every recorded event after it is stored (the security notices); must not throw */
+  readonly listeners: Array<(ev: NewEvent) => void> = [];
 
   constructor(
     private readonly store: EventStore,
@@ -48,15 +58,17 @@ export class EventLog {
   ) {}
 
   async record(ev: { type: SecurityEventType; userId?: string | null; sessionId?: string | null; ip?: string | null; data?: Record<string, unknown> }): Promise<number> {
-    const id = await this.store.appendEvent({
+    const row: NewEvent = {
       type: ev.type,
       userId: ev.userId ?? null,
       sessionId: ev.sessionId ?? null,
       ip: ev.ip ?? null,
       data: ev.data ?? {},
       createdAt: this.clock.now(),
-    });
+    };
+    const id = await this.store.appendEvent(row);
     this.observer?.(ev.type);
+    for (const listener of this.listeners) listener(row);
     return id;
   }
 
@@ -69,6 +81,7 @@ export function eventToJson(e: EventRow): Record<string, unknown> {
   return {
     id: e.id,
     type: e.type,
+    title: eventTitle(e.type, e.data),
     user_id: e.userId,
     session_id: e.sessionId,
     ip: e.ip,

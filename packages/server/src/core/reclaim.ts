@@ -15,7 +15,8 @@ export interface AccountReclaimDeps {
 /**
  * An account whose email had never been verified, reset by the mailbox's owner: everything set up on it
  * before (perhaps by a squatter who registered the address first) is removed — TOTP, passkeys, phone and
- * recovery codes; the caller revokes the sessions. Event `account_reclaimed`, and a mail saying what went.
+ * recovery codes; the caller revokes the sessions. Event `account_reclaimed`, and a mail saying what went
+ * (both only when there was something to remove).
  */
 export class AccountReclaim {
   constructor(
@@ -25,6 +26,9 @@ export class AccountReclaim {
 
   async reclaim(user: UserRow, ctx: { ip: string }): Promise<void> {
     const removed = await this.d.factors.removeAll(user.id);
+    // nothing was set up (an invited account's first password, a sign-up whose link was never followed): the
+    // reset alone verified the address, and there is nothing to report
+    if (removed.length === 0) return;
     await this.d.events.record({ type: 'account_reclaimed', userId: user.id, ip: ctx.ip, data: { removed } });
     const mail = accountReclaimedMail({ removed: removed.map(describe), signInLink: `${this.cfg.issuer}/sign-in` });
     await this.d.mailer.send({ to: user.email, ...mail }).catch(this.d.onMailError);

@@ -136,7 +136,7 @@ export class RiskService {
     });
     if (verdict.action === 'alert') {
       const fam = userAgentFamily(ctx.userAgent);
-      this.mail(user, newSignInMail({ place: placeText, at: this.d.clock.now(), ip: ctx.ip, device: fam ? `${fam.browser} on ${fam.os}` : null, sessionsLink: `${this.cfg.issuer}/account/sessions` }));
+      this.mail(user, newSignInMail({ place: placeText, at: this.d.clock.now(), ip: ctx.ip, device: fam ? `${fam.browser} on ${fam.os}` : null, sessionsLink: `${this.cfg.issuer}/account/sessions`, newCountry: verdict.event === 'new_country' }));
       return;
     }
     await this.d.users.setPasswordResetRequired(user.id, true);

@@ -112,6 +112,8 @@ export class SessionService {
     const now = this.d.clock.now();
     const user = await this.d.users.getUserById(session.userId);
     if (!user) throw new TesseraError('invalid_grant', { reason: 'user gone' });
+    // disabling revokes the sessions; this refuses a refresh that raced the revocation
+    if (user.disabledAt !== null) throw new TesseraError('account_disabled');
     const successor = newOpaqueToken();
     const access = await this.issueAccess(session, user, ctx.geo ?? session.geo);
     const sealed = this.cfg.graceSec > 0 ? sealPair(this.d.box, row.id, { accessToken: access.token, accessExp: access.exp, refreshToken: successor.value }) : null;

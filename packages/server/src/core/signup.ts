@@ -52,6 +52,7 @@ export class SignUp {
       createdAt: this.d.clock.now(),
       emailVerifiedAt: null,
       legacy: false,
+      disabledAt: null,
     };
     if (await this.d.users.createUser(user)) {
       // the event too is written after the answer: a taken address writes nothing before it either

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
@@ -15,7 +15,12 @@ import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
 import { verificationRoutes } from './routes/verification.js';
 import { accountRoutes } from './routes/account.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { tokenRoutes } from './routes/token.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { clientRoutes } from './routes/clients.js';
+import { oauthPages } from './pages/oauth-pages.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { adminRoutes } from './routes/admin.js';
@@ -37,6 +42,8 @@ declare module 'fastify' {
 }
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
+const PUBLIC_METADATA = /^\/\.well-known\/(openid-configuration|oauth-authorization-server|jwks\.json)$/;
+const APP_ENDPOINTS = /^\/(v1\/token|oauth\/userinfo|oauth\/revoke)$/;
 
 /** A route as registered: what the documentation tests compare with docs/api.md and /openapi.json. */
 export interface RegisteredRoute {
@@ -92,6 +99,7 @@ function createFastify(t: TesseraServices, opts: AppOptions): FastifyInstance {
   limitConnectionsPerIp(app.server, t.config.TESSERA_MAX_CONNECTIONS_PER_IP, t.config.TESSERA_TRUST_PROXY);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
+  app.decorateRequest('oauthProtocol', false);
   app.addHook('onRequest', async (request) => {
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
   });
@@ -134,14 +142,26 @@ function trackRoutes(app: FastifyInstance): void {
 /** CORS, cookies, form bodies where OAuth needs them, security headers and the OpenAPI document. */
 async function registerPlugins(app: FastifyInstance, t: TesseraServices): Promise<void> {
   // CORS only for the configured origins, with credentials (cookie mode) and the headers our clients send.
-  // Every other origin gets no CORS headers at all, so browsers keep foreign pages from reading responses.
-  await app.register(cors, {
+  // Every other origin gets no CORS headers at all, so browsers keep foreign pages from reading responses —
+  // except the public discovery documents (any origin, no credentials), and the token, userinfo and
+  // revocation endpoints for the origins of registered public clients (browser apps; no cookies either).
+  const base = {
     origin: t.config.allowedOrigins,
     credentials: true,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', 'X-CSRF-Token'],
     exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'DPoP-Nonce'],
     maxAge: 600,
+  };
+  await app.register(cors, {
+    delegator: async (request: FastifyRequest) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || t.config.allowedOrigins.includes(origin)) return base;
+      const path = request.url.split('?')[0] ?? '';
+      if (PUBLIC_METADATA.test(path)) return { ...base, origin: '*', credentials: false };
+      if (APP_ENDPOINTS.test(path) && (await t.oauth.isAppOrigin(origin).catch(() => false))) return { ...base, origin, credentials: false };
+      return base;
+    },
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -170,13 +190,18 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   loginRoutes(api, t, auth);
   verificationRoutes(api, t);
   accountRoutes(api, t, auth);
+  lifecycleRoutes(api, t, auth);
   mfaRoutes(api, t, auth);
+  tokenRoutes(api, t, auth);
   oauthRoutes(api, t);
+  oidcRoutes(api, t, auth);
   revocationRoutes(api, t);
   adminRoutes(api, t, auth);
+  clientRoutes(api, t, auth);
   riskRoutes(api, t);
   opsRoutes(api, t);
   await pagesRoutes(app, t, auth);
+  oauthPages(app, t, auth);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

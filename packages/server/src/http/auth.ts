@@ -153,26 +153,41 @@ export class HttpAuth {
     });
   }
 
-  /** Authenticate a request from `Authorization: Bearer|DPoP` or the access cookie. */
-  async authenticate(request: FastifyRequest): Promise<AuthContext> {
+  /**
+   * Authenticate a request from `Authorization: Bearer|DPoP` or the access cookie. `clientTokens`: accept
+   * tokens issued to OAuth clients too (userinfo only).
+   */
+  async authenticate(request: FastifyRequest, opts: { clientTokens?: boolean } = {}): Promise<AuthContext> {
     let scheme: CredentialScheme | undefined;
     try {
       const presented = this.#presented(request);
       scheme = presented.scheme;
       const claims = await this.t.tokens.verifyAccessToken(presented.token);
+      // A token issued to an OAuth client (`client_id`; `sub` = the client for client_credentials) is for
+      // userinfo and resource servers: an app the user signed in to must not change their password, read
+      // their sessions or delete the account through the first-party API.
+      if (!opts.clientTokens && claims.client_id !== undefined) throw new TesseraError('invalid_token', { reason: 'token issued to an OAuth client' });
       await this.#checkBinding(request, presented, claims);
       const session = await this.t.sessions.live(claims.sid);
       if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
       const user = await this.t.accounts.getUser(claims.sub);
       if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      if (user.disabledAt !== null) throw new TesseraError('invalid_token', { reason: 'account disabled' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       // a token used from a place impossible to reach since the session was last seen: refused now, and the
       // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
-      await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
+      // (a confidential OAuth client calls from its backend, whose address is not the user's: not compared)
+      if (!(await this.#fromClientBackend(claims))) await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
       return { claims, user, session, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
     }
+  }
+
+  async #fromClientBackend(claims: AccessTokenClaims): Promise<boolean> {
+    if (typeof claims.client_id !== 'string') return false;
+    const client = await this.t.oauth.getClient(claims.client_id);
+    return client !== undefined && !this.t.oauth.isPublic(client);
   }
 
   /** preHandler for protected routes; what an authenticated caller reads is never stored by a cache. */

@@ -5,6 +5,13 @@ import { UNAVAILABLE_RETRY_AFTER_SEC, isUnavailable } from '../lib/unavailable.j
 
 export { PROBLEM_TYPE_BASE };
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** set by the OAuth routes for requests of OAuth clients: their errors are sent as application/json */
+    oauthProtocol: boolean;
+  }
+}
+
 export function problemBody(code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { status, title } = ERRORS[code];
   return { type: `${PROBLEM_TYPE_BASE}${code}`, title, status, code, ...(detail ? { detail } : {}), ...extra };
@@ -28,6 +35,32 @@ export function credentialsChallenge(): string {
 
 const hasHeader = (headers: Record<string, string>, name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name);
 
+/** Endpoints where RFC 6749 §5.2 (and RFC 6750 / OIDC Core) have clients read `error` from the body. */
+const OAUTH_ENDPOINTS = /^\/(v1\/token|oauth\/)/;
+const OAUTH_CODES: ReadonlySet<string> = new Set([
+  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target', 'invalid_dpop_proof', 'invalid_token',
+]);
+
+/**
+ * The RFC 6749 `error` (and `error_description`) beside the problem members, so standard OAuth clients
+ * understand our refusals; codes of our own map to the nearest OAuth one (a reused or revoked grant is
+ * `invalid_grant`).
+ */
+export function oauthErrorMembers(err: TesseraError): { error: string; error_description: string } {
+  const error = OAUTH_CODES.has(err.code)
+    ? err.code
+    : err.code === 'refresh_token_reused' || err.code === 'session_revoked' || err.code === 'password_reset_required'
+      ? 'invalid_grant'
+      : err.status === 429 || err.status === 503
+        ? 'temporarily_unavailable'
+        : err.status >= 500
+          ? 'server_error'
+          : err.status === 403
+            ? 'access_denied'
+            : 'invalid_request';
+  return { error, error_description: err.detail ?? ERRORS[err.code].title };
+}
+
 /** Sends a problem document. A 401 always carries a challenge (RFC 9110 §15.5.2); no error is ever cached. */
 export function sendProblem(reply: FastifyReply, err: TesseraError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
@@ -36,7 +69,11 @@ export function sendProblem(reply: FastifyReply, err: TesseraError): FastifyRepl
     if (challenge !== undefined) void reply.header('WWW-Authenticate', challenge);
   }
   if (!hasHeader(err.headers, 'cache-control')) void reply.header('Cache-Control', 'no-store');
-  return reply.code(err.status).type('application/problem+json').send(problemBody(err.code, err.detail, err.extra));
+  const oauth = OAUTH_ENDPOINTS.test(reply.request.url) ? oauthErrorMembers(err) : {};
+  // RFC 6749 §5.1–5.2: an OAuth client's token and userinfo requests are answered as application/json,
+  // which standard libraries insist on; the body still carries every problem member.
+  const type = reply.request.oauthProtocol ? 'application/json' : 'application/problem+json';
+  return reply.code(err.status).type(type).send(problemBody(err.code, err.detail, { ...err.extra, ...oauth }));
 }
 
 /**

@@ -54,6 +54,8 @@ describe('tessera command line', { timeout: 180_000 }, () => {
     const first = await runCli(['users', 'list', '--limit', '2', '--json'], env);
     const page1 = JSON.parse(first.stdout) as { users: Array<{ id: string; email: string }>; next_cursor: string };
     expect(page1.users.map((u) => u.email)).toEqual(['ada@example.com', 'adam@example.com']);
+    // the admin API's fields: verification, status, second factor and last sign-in
+    expect(page1.users[0]).toMatchObject({ email_verified: expect.any(Boolean), disabled: false, mfa: false, last_sign_in_at: null, password_reset_required: false });
     const second = await runCli(['users', 'list', '--limit=2', '--cursor', page1.next_cursor, '--json'], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ users: [{ id: rows[2].id, email: 'bob@example.com', admin: false }], next_cursor: null });
 
@@ -70,7 +72,7 @@ describe('tessera command line', { timeout: 180_000 }, () => {
       await store.close();
     }
     const listed = JSON.parse((await runCli(['clients', 'list', '--json'], env)).stdout) as Array<Record<string, string>>;
-    expect(listed).toEqual([{ client_id: client.id, name: 'notes-api', created_at: new Date(T0).toISOString() }]);
+    expect(listed).toEqual([expect.objectContaining({ client_id: client.id, name: 'notes-api', type: 'resource', created_at: new Date(T0).toISOString() })]);
     expect((await runCli(['clients', 'delete', client.id], env)).code).toBe(0);
     const again = await runCli(['clients', 'delete', client.id], env);
     expect(again.code).toBe(1);

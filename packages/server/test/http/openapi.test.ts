@@ -85,7 +85,7 @@ describe('the OpenAPI document', () => {
 
   it('lists form bodies where the OAuth endpoints accept them, and only there', () => {
     const forms = operations.filter(([, o]) => o.requestBody && 'application/x-www-form-urlencoded' in o.requestBody.content).map(([n]) => n);
-    expect(forms.sort()).toEqual(['post /oauth/introspect', 'post /oauth/revoke', 'post /v1/token']);
+    expect(forms.sort()).toEqual(['post /oauth/introspect', 'post /oauth/revoke', 'post /oauth/userinfo', 'post /v1/token']);
   });
 
   it('serves /docs under a strict Content-Security-Policy', async () => {

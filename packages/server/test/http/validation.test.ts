@@ -33,7 +33,10 @@ describe('request validation by the route schemas', () => {
     const refresh = await http(s.url, 'POST', '/v1/token', { form: { grant_type: 'refresh_token', refresh_token: 'x.y' } });
     expect(refresh.status).toBe(400);
     expect(refresh.body.code).toBe('invalid_grant');
-    problem(await http(s.url, 'POST', '/v1/token', { form: { grant_type: 'refresh_token', refresh_token: 'x.y', extra: '1' } }), 'Unknown field "extra" in body.');
+    problem(await http(s.url, 'POST', '/v1/token', { json: { grant_type: 'refresh_token', refresh_token: 'x.y', extra: '1' } }), 'Unknown field "extra" in body.');
+    // RFC 6749 §3.2: a form body's unrecognized parameters are ignored (JSON stays strict)
+    const extra = await http(s.url, 'POST', '/v1/token', { form: { grant_type: 'refresh_token', refresh_token: 'x.y', extra: '1' } });
+    expect(extra.body.code).toBe('invalid_grant');
     expect((await http(s.url, 'POST', '/oauth/revoke', { form: { token: 'whatever' } })).status).toBe(200);
     const login = await http(s.url, 'POST', '/v1/login', { form: { email: 'a@example.com', password: 'pw' } });
     expect(login.status).toBe(415);

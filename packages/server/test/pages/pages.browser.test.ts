@@ -347,8 +347,11 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.goto(`${base}/admin?user=gus%40example.com`);
     expect(await page.textContent('[data-subject]')).toContain('Live sessions (1)');
     await page.click('button[data-admin-action="revoke-sessions"]');
+    // destructive: a confirmation step first
+    await page.click('.confirm-step button[data-confirm-yes]');
     await expect.poll(() => page.textContent('[data-subject]')).toContain('Live sessions (0)');
     await page.click('button[data-admin-action="require-password-reset"]');
+    await page.click('.confirm-step button[data-confirm-yes]');
     await expect.poll(() => page.textContent('[data-subject]')).toMatch(/Password reset required\s*yes/);
     await victimPage.goto(`${base}/account`);
     await victimPage.waitForURL(/\/sign-in/);

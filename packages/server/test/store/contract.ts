@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Store } from '../../src/store/ports/index.js';
 import { session, user } from '../support/store-fixtures.js';
 import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userListing, users } from './contract/accounts.js';
+import { emailChanges, erasure } from './contract/lifecycle.js';
 import { emailVerifications, mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
@@ -64,6 +65,8 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   oauthCodes,
   oauthClients,
   oauthKeysAndLogout,
+  emailChanges,
+  erasure,
 ];
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedContractStore>, opts: ContractOptions = {}): void {

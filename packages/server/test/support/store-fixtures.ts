@@ -18,7 +18,7 @@ export const uid = (p: string): string => `${p}_${randomUUID().replaceAll('-', '
 
 export function user(over: Partial<UserRow> = {}): UserRow {
   const id = uid('usr');
-  return { id, email: `${id}@example.test`, passwordHash: '$argon2id$x', isAdmin: false, passwordResetRequired: false, createdAt: T0, emailVerifiedAt: T0, legacy: false, ...over };
+  return { id, email: `${id}@example.test`, passwordHash: '$argon2id$x', isAdmin: false, passwordResetRequired: false, createdAt: T0, emailVerifiedAt: T0, legacy: false, disabledAt: null, ...over };
 }
 
 export function session(userId: string, over: Partial<SessionRow> = {}): SessionRow {

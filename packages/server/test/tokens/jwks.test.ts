@@ -30,7 +30,9 @@ for (const db of DB_KINDS) {
       const res = await fetch(`${s.url}/.well-known/jwks.json`);
       expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
       const set = (await res.json()) as { keys: Array<Record<string, unknown>> };
-      expect(set.keys.length).toBe(2); // current and next
+      // current and next of the access-token keys, and of the RS256 ID-token keys beside them
+      expect(set.keys.filter((k) => k.alg === 'EdDSA').length).toBe(2);
+      expect(set.keys.filter((k) => k.alg === 'RS256').length).toBe(2);
       for (const k of set.keys) expect(k.d).toBeUndefined();
 
       const env = { ...process.env, TESSERA_DATABASE_URL: s.t.config.databaseUrl, TESSERA_DATA_DIR: s.dataDir, TESSERA_LOG_LEVEL: 'silent' };
@@ -49,6 +51,10 @@ for (const db of DB_KINDS) {
       // Tokens signed before the rotation stay valid until they expire.
       await expect(jwtVerify(before, createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`)), opts)).resolves.toBeTruthy();
       expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: `Bearer ${before}` } })).status).toBe(200);
+      // the ID-token keys rotated with them: previous, current and next are published
+      await expect
+        .poll(async () => ((await http(s.url, 'GET', '/.well-known/jwks.json')).body as typeof set).keys.filter((k) => k.alg === 'RS256').length, { timeout: 10_000 })
+        .toBe(3);
     });
 
     it('publishes discovery metadata', async () => {

@@ -126,7 +126,7 @@ export class MfaLogin implements SecondFactor {
       await this.d.events.record({ type: 'recovery_code_used', userId: t.user.id, ip: input.ctx.ip, data: { left: await this.d.recovery.count(t.user.id) } });
     }
     // RFC 8176: `sms` for a code sent to a phone, `otp` for the other one-time codes
-    return this.complete(t, ['pwd', input.method === 'sms_otp' ? 'sms' : 'otp', 'mfa'], input.ctx);
+    return this.complete(t, ['pwd', input.method === 'sms_otp' ? 'sms' : 'otp', 'mfa'], input.ctx, input.method);
   }
 
   /** `POST /v1/login/mfa/email`: mail a 6-digit code; a new code replaces the previous one. */
@@ -155,7 +155,7 @@ export class MfaLogin implements SecondFactor {
     // an assertion of another user's key, or one made for another ceremony
     const r = await this.d.webauthn.authenticate(input.response, { userId: t.user.id, context: (c) => c.mfa === t.row.id });
     if (!r.ok) return this.tokens.fail(t, 'webauthn', r.reason, attempt, input.ctx);
-    return this.complete(t, ['pwd', keyAmr(r.deviceType), 'mfa'], input.ctx);
+    return this.complete(t, ['pwd', keyAmr(r.deviceType), 'mfa'], input.ctx, 'webauthn');
   }
 
   /** `POST /v1/login/webauthn` without an mfa_token: a discoverable passkey with user verification is the sign-in. */
@@ -200,12 +200,12 @@ export class MfaLogin implements SecondFactor {
   }
 
   /** two racing correct answers: the token is consumed once, and only that one starts a session */
-  private async complete(t: OpenToken, amr: string[], ctx: RequestContext): Promise<MfaLoginResult> {
+  private async complete(t: OpenToken, amr: string[], ctx: RequestContext, method: string): Promise<MfaLoginResult> {
     await this.tokens.consume(t);
     // lockout as denial of service: the owner, past the daily failure cap, is let through from now on
     await this.d.guard.clear(t.user.email);
     await this.d.guard.recordSuccess({ ip: ctx.ip, account: t.user.email });
-    const tokens = await this.d.completion.complete(t.user, amr, ctx, t.binding.transport);
+    const tokens = await this.d.completion.complete(t.user, amr, ctx, t.binding.transport, method);
     return { user: t.user, tokens, transport: t.binding.transport };
   }
 }

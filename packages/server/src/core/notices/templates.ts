@@ -10,6 +10,8 @@ export interface RenderedMail {
   html: string;
 }
 
+import { eventTitle } from './wording.js';
+
 const PRODUCT = 'Tessera';
 
 export function escapeHtml(s: string): string {
@@ -78,14 +80,14 @@ export function securityAlertMail(p: {
   ]);
 }
 
-export function newSignInMail(p: { place: string | null; at: number; ip: string | null; device: string | null; sessionsLink?: string }): RenderedMail {
+export function newSignInMail(p: { place: string | null; at: number; ip: string | null; device: string | null; sessionsLink?: string; newCountry?: boolean }): RenderedMail {
   const details = [
     `When: ${formatTime(p.at)}`,
     `Where: ${p.place ?? 'unknown'}${p.ip ? ` (IP ${p.ip})` : ''}`,
     `Device: ${p.device ?? 'unknown'}`,
   ].join('\n');
   return render(`New sign-in to your ${PRODUCT} account`, [
-    `Your ${PRODUCT} account was just signed in to from a new device.`,
+    `Your ${PRODUCT} account was just signed in to from ${p.newCountry ? 'a country it has not been used from before' : 'a new device'}.`,
     details,
     'If this was you, there is nothing to do. If not, sign out that session and change your password.',
     ...(p.sessionsLink ? [{ link: safeLink(p.sessionsLink), label: 'Review your sessions' }] : []),
@@ -117,5 +119,81 @@ export function totpLockedMail(p: { at: number; resetLink: string }): RenderedMa
     `To sign in, use one of your recovery codes or reset your password; either unlocks the authenticator again.`,
     { link: safeLink(p.resetLink), label: 'Reset your password' },
     `If you did not try to sign in, someone knows your password: reset it.`,
+  ]);
+}
+
+/** the security notices mailed for an event of the timeline: the same title the timeline shows */
+export type NoticeEvent =
+  | 'password_changed'
+  | 'password_reset_completed'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'recovery_codes_regenerated';
+
+export const NOTICE_EVENTS: ReadonlySet<string> = new Set<NoticeEvent>(['password_changed', 'password_reset_completed', 'mfa_enrolled', 'mfa_removed', 'passkey_added', 'passkey_removed', 'recovery_codes_regenerated']);
+
+const NOTICE_CONSEQUENCE: Record<NoticeEvent, string> = {
+  password_changed: 'Your other sessions were signed out.',
+  password_reset_completed: 'Every session was signed out; sign in with the new password.',
+  mfa_enrolled: 'It will be asked for when you sign in.',
+  mfa_removed: 'It is no longer asked for when you sign in.',
+  passkey_added: 'It can now be used to sign in.',
+  passkey_removed: 'It can no longer be used to sign in.',
+  recovery_codes_regenerated: 'Your previous recovery codes no longer work.',
+};
+
+const NOT_YOU = `If this was not you, reset your password at once and review your account's activity.`;
+
+export function securityNoticeMail(p: { type: NoticeEvent; data: Record<string, unknown>; at: number; activityLink: string; resetLink: string }): RenderedMail {
+  const title = eventTitle(p.type, p.data);
+  return render(`${PRODUCT}: ${title.charAt(0).toLowerCase()}${title.slice(1)}`, [
+    `${title} on your ${PRODUCT} account at ${formatTime(p.at)}. ${NOTICE_CONSEQUENCE[p.type]}`,
+    NOT_YOU,
+    { link: safeLink(p.activityLink), label: 'Review your account activity' },
+    { link: safeLink(p.resetLink), label: 'Reset your password' },
+  ]);
+}
+
+/** to the new address: the link that proves it and makes the change */
+export function emailChangeConfirmMail(p: { link: string; newEmail: string; expiresInHours: number }): RenderedMail {
+  return render(`Confirm your new ${PRODUCT} email address`, [
+    `Someone (hopefully you) asked to use ${p.newEmail} as the email address of a ${PRODUCT} account.`,
+    { link: safeLink(p.link), label: 'Confirm this address' },
+    `The link works once and expires in ${p.expiresInHours} hours. If you did not ask for it, ignore this message: nothing changes.`,
+  ]);
+}
+
+/** to the old address, when the change is asked for: the owner learns of a hijack before it completes */
+export function emailChangeRequestedMail(p: { newEmail: string; at: number; resetLink: string }): RenderedMail {
+  return render(`${PRODUCT}: email change requested`, [
+    `At ${formatTime(p.at)} someone signed in to your ${PRODUCT} account asked to change its email address to ${p.newEmail}. The change happens only when the link sent to that address is used.`,
+    `If this was not you, someone is signed in to your account: reset your password now, which signs every session out.`,
+    { link: safeLink(p.resetLink), label: 'Reset your password' },
+  ]);
+}
+
+/** to both addresses, once the change is done */
+export function emailChangedMail(p: { oldEmail: string; newEmail: string; at: number }): RenderedMail {
+  return render(`${PRODUCT}: email address changed`, [
+    `The email address of your ${PRODUCT} account was changed from ${p.oldEmail} to ${p.newEmail} at ${formatTime(p.at)}. Sign in with the new address from now on; your other sessions were signed out.`,
+    `If this was not you, contact your administrator at once.`,
+  ]);
+}
+
+export function accountDeletedMail(p: { at: number; byAdmin: boolean }): RenderedMail {
+  return render(`${PRODUCT}: account deleted`, [
+    `Your ${PRODUCT} account was deleted at ${formatTime(p.at)}${p.byAdmin ? ' by an administrator' : ''}. Every session was signed out and your personal data erased; this address can be used to sign up again.`,
+    `If you did not ask for this, contact your administrator.`,
+  ]);
+}
+
+/** an account created by an administrator: the person chooses their own password */
+export function setPasswordMail(p: { link: string; expiresInHours: number }): RenderedMail {
+  return render(`Your ${PRODUCT} account is ready`, [
+    `An administrator created a ${PRODUCT} account for this address. Choose a password to start using it.`,
+    { link: safeLink(p.link), label: 'Choose your password' },
+    `The link works once and expires in ${p.expiresInHours} hours.`,
   ]);
 }

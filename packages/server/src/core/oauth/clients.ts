@@ -7,6 +7,11 @@ import { randomId, safeEqual, sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { OAuthClientRow, OAuthClientType } from '../../store/ports/oauth.js';
 
+/** A registration the rules refuse; its message names what is wrong, for the operator (CLI, admin API). */
+export class RegistrationError extends TypeError {
+  override name = 'RegistrationError';
+}
+
 export const CLIENT_TYPES: readonly OAuthClientType[] = ['web', 'spa', 'native', 'service', 'resource'];
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 const PUBLIC_TYPES: ReadonlySet<OAuthClientType> = new Set(['spa', 'native']);
@@ -33,28 +38,28 @@ function absoluteUri(value: string, what: string): string {
   try {
     u = new URL(value);
   } catch {
-    throw new TypeError(`${what} "${value}" is not an absolute URI`);
+    throw new RegistrationError(`${what} "${value}" is not an absolute URI`);
   }
-  if (u.hash !== '' || value.includes('#')) throw new TypeError(`${what} "${value}" must not have a fragment`);
-  if (u.protocol === 'javascript:' || u.protocol === 'data:' || u.protocol === 'file:') throw new TypeError(`${what} "${value}" has a forbidden scheme`);
+  if (u.hash !== '' || value.includes('#')) throw new RegistrationError(`${what} "${value}" must not have a fragment`);
+  if (u.protocol === 'javascript:' || u.protocol === 'data:' || u.protocol === 'file:') throw new RegistrationError(`${what} "${value}" has a forbidden scheme`);
   return value;
 }
 
 /** Validates a registration; throws TypeError (operator misuse) naming what is wrong. */
 export function validateClient(input: NewClientInput): void {
-  if (!CLIENT_TYPES.includes(input.type)) throw new TypeError(`--type must be one of ${CLIENT_TYPES.join(', ')}`);
+  if (!CLIENT_TYPES.includes(input.type)) throw new RegistrationError(`--type must be one of ${CLIENT_TYPES.join(', ')}`);
   for (const u of input.redirectUris) absoluteUri(u, 'redirect URI');
   for (const u of input.postLogoutRedirectUris) absoluteUri(u, 'post-logout redirect URI');
   if (input.backchannelLogoutUri !== undefined) absoluteUri(input.backchannelLogoutUri, 'back-channel logout URI');
   if (input.audience !== undefined) {
-    if (input.type !== 'resource') throw new TypeError('--audience is for resource servers (--type resource)');
+    if (input.type !== 'resource') throw new RegistrationError('--audience is for resource servers (--type resource)');
     absoluteUri(input.audience, 'audience');
   }
   const interactive = input.type === 'web' || input.type === 'spa' || input.type === 'native';
-  if (interactive && input.redirectUris.length === 0) throw new TypeError(`a ${input.type} client needs at least one --redirect-uri`);
-  if (!interactive && input.redirectUris.length > 0) throw new TypeError(`a ${input.type} client has no redirect URIs`);
+  if (interactive && input.redirectUris.length === 0) throw new RegistrationError(`a ${input.type} client needs at least one --redirect-uri`);
+  if (!interactive && input.redirectUris.length > 0) throw new RegistrationError(`a ${input.type} client has no redirect URIs`);
   for (const s of scopesOf(input.scope ?? '')) {
-    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) throw new TypeError(`scope "${s}" has characters RFC 6749 §3.3 forbids`);
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) throw new RegistrationError(`scope "${s}" has characters RFC 6749 §3.3 forbids`);
   }
 }
 

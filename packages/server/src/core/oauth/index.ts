@@ -36,9 +36,9 @@ export interface OAuthProviderInput {
   backchannel?: BackchannelOptions;
 }
 
-export async function createOAuthProvider(i: OAuthProviderInput): Promise<OAuthProvider> {
+/** The provider's parts, wired; its ID-token keys still need `idKeys.init()` (createOAuthProvider does it). */
+export function buildOAuthProvider(i: OAuthProviderInput): OAuthProvider {
   const idKeys = new IdTokenKeys(i.oauth, i.box, i.clock);
-  await idKeys.init();
   const jwts = new OAuthJwts(i.keys, idKeys, i.clock, { issuer: i.issuer, accessTtlSec: i.accessTtlSec, idTokenTtlSec: 3600 });
   const deps: OAuthDeps = {
     store: i.store,
@@ -54,4 +54,10 @@ export async function createOAuthProvider(i: OAuthProviderInput): Promise<OAuthP
   };
   const backchannel = new BackchannelLogout(i.oauth, i.feed, jwts, i.clock, i.backchannel);
   return { store: i.oauth, idKeys, jwts, deps, backchannel };
+}
+
+export async function createOAuthProvider(i: OAuthProviderInput): Promise<OAuthProvider> {
+  const p = buildOAuthProvider(i);
+  await p.idKeys.init();
+  return p;
 }

@@ -1,5 +1,6 @@
 import type { UserRow } from '../../store/ports/index.js';
 import type { OAuthClientRow } from '../../store/ports/oauth.js';
+import { emailClaims } from './claims.js';
 import type { OAuthDeps } from './deps.js';
 
 export interface OAuthTokenResponse {
@@ -47,8 +48,7 @@ export async function issueOAuthTokens(d: OAuthDeps, i: IssueInput): Promise<OAu
         amr: i.amr,
         nonce: i.nonce,
         accessToken: access.token,
-        // Verified email lands with the identity work; until then no address is claimed verified.
-        ...(i.scope.includes('email') ? { email: { email: i.user.email, emailVerified: false } } : {}),
+        ...(i.scope.includes('email') ? { email: { email: i.user.email, emailVerified: emailClaims(i.user).email_verified } } : {}),
       })
     : undefined;
   return {

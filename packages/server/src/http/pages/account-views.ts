@@ -1,6 +1,8 @@
+import { describeBrowser, describeSignIn } from '../../core/notices/wording.js';
 import { userAgentFamily } from '../../core/risk.js';
 import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import { timeline } from './event-view.js';
+import { lifecycleSections } from './lifecycle-views.js';
 import { html, type Html } from './html.js';
 import { field, layout, place, status, time, type Viewer } from './layout.js';
 
@@ -83,13 +85,13 @@ ${profileSection(u)}
     <button type="submit" class="secondary">Add a passkey</button>
     ${status()}
   </form>
-</section>`,
+</section>
+${lifecycleSections(u)}`,
   });
 }
 
 export function describeDevice(ua: string | null): string {
-  const f = userAgentFamily(ua);
-  return f ? `${f.browser} on ${f.os}` : 'Unknown device';
+  return describeBrowser(userAgentFamily(ua)) ?? 'Unknown device';
 }
 
 function sessionItem(s: SessionRow, currentId: string): Html {
@@ -97,7 +99,7 @@ function sessionItem(s: SessionRow, currentId: string): Html {
   return html`<li class="session${current ? ' current' : ''}" data-session-id="${s.id}">
 <div><p><strong>${describeDevice(s.userAgent)}</strong>${current ? html` <span class="badge on">This device</span>` : ''}</p>
 <p class="muted">${place(s.geo)}${s.ip ? html` · IP ${s.ip}` : ''}</p>
-<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${s.amr.join(' + ') || 'password'}</p></div>
+<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${describeSignIn(s.amr)}</p></div>
 <button type="button" class="danger small" data-action="revoke-session" data-id="${s.id}" aria-label="Sign out ${describeDevice(s.userAgent)}${current ? ' (this device)' : ''}">Sign out</button>
 </li>`;
 }

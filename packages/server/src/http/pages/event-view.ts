@@ -1,46 +1,11 @@
+import { describeBrowser, describeReason, EVENT_TITLES, eventTitle } from '../../core/notices/wording.js';
 import { userAgentFamily } from '../../core/risk.js';
 import type { EventRow } from '../../store/ports/index.js';
 import { html, type Html } from './html.js';
 import { place, time } from './layout.js';
 
-const TITLES: Record<string, string> = {
-  account_created: 'Account created',
-  email_verified: 'Email address confirmed',
-  sign_up_existing: 'Someone tried to sign up with your address',
-  account_reclaimed: 'Account reclaimed: earlier sign-in methods removed',
-  login_succeeded: 'Signed in',
-  login_failed: 'Failed sign-in',
-  logout: 'Signed out',
-  session_revoked: 'Session signed out',
-  sessions_revoked: 'Sessions signed out',
-  refresh_token_reused: 'Stolen session token detected',
-  password_changed: 'Password changed',
-  password_reset_requested: 'Password reset requested',
-  password_reset_completed: 'Password reset',
-  password_reset_required: 'Password reset required',
-  account_unlocked: 'Account unlocked',
-  mfa_enrolled: 'Two-step verification turned on',
-  mfa_removed: 'Two-step verification turned off',
-  mfa_failed: 'Failed second step',
-  recovery_codes_regenerated: 'New recovery codes',
-  recovery_code_used: 'Recovery code used',
-  passkey_added: 'Passkey added',
-  passkey_removed: 'Passkey removed',
-  impossible_travel: 'Impossible travel',
-  session_anomaly: 'Session moved to another device',
-  new_country: 'Session used from a new country',
-  new_device: 'Sign-in from a new device',
-  keys_rotated: 'Signing keys rotated',
-  password_change_failed: 'Wrong current password on a password change',
-  login_approval_requested: 'Sign-in from a new address waits for approval',
-  login_approved: 'Sign-in from a new address approved',
-  totp_locked: 'Authenticator codes locked after too many wrong codes',
-  oauth_authorized: 'App authorized',
-  oauth_consent_revoked: 'App access removed',
-  authorization_code_reused: 'Authorization code reused',
-};
+export const EVENT_TYPES = Object.keys(EVENT_TITLES);
 
-export const EVENT_TYPES = Object.keys(TITLES);
 
 /** Events flagged by the risk engine or a reuse detector: drawn as warnings. */
 const ALARMING = new Set(['impossible_travel', 'session_anomaly', 'refresh_token_reused', 'password_reset_required', 'new_country', 'new_device', 'login_failed', 'mfa_failed']);
@@ -48,13 +13,12 @@ const ALARMING = new Set(['impossible_travel', 'session_anomaly', 'refresh_token
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const device = (ua: unknown): string | null => {
-  const f = userAgentFamily(str(ua));
-  return f ? `${f.browser} on ${f.os}` : null;
-};
+const device = (ua: unknown): string | null => describeBrowser(userAgentFamily(str(ua)));
 const family = (v: unknown): string | null => {
   const f = obj(v);
-  return str(f.browser) && str(f.os) ? `${str(f.browser)} on ${str(f.os)}` : null;
+  const browser = str(f.browser);
+  const os = str(f.os);
+  return browser && os ? describeBrowser({ browser, os }) : null;
 };
 
 /** The detail lines of one event, from its data (every value escaped by `html`). */
@@ -81,14 +45,13 @@ function details(e: EventRow): Html[] {
       break;
     case 'login_succeeded':
       lines.push(html`<span>${device(d.user_agent) ?? 'unknown device'}, ${place({ city: str(d.city), country: str(d.country) })}</span>`);
-      if (Array.isArray(d.amr)) lines.push(html`<span>with ${(d.amr as unknown[]).filter((x) => typeof x === 'string').join(' + ')}</span>`);
       break;
     case 'sessions_revoked':
       if (num(d.count) !== null) lines.push(html`<span>${num(d.count)} session${num(d.count) === 1 ? '' : 's'}${d.by_admin ? ' by an administrator' : ''}</span>`);
       break;
     default:
-      if (str(d.method)) lines.push(html`<span>${str(d.method)}</span>`);
-      if (str(d.reason)) lines.push(html`<span>${str(d.reason)}</span>`);
+      if (str(d.reason)) lines.push(html`<span>${describeReason(str(d.reason)!)}</span>`);
+      if (d.by_admin) lines.push(html`<span>by an administrator</span>`);
   }
   if (e.type === 'refresh_token_reused' || e.type === 'session_anomaly') {
     const dev = device(d.user_agent);
@@ -99,7 +62,7 @@ function details(e: EventRow): Html[] {
 
 export function eventItem(e: EventRow, opts: { showUser?: Html } = {}): Html {
   return html`<li class="event${ALARMING.has(e.type) ? ' alarm' : ''}" data-event-type="${e.type}">
-<p class="event-title"><strong>${TITLES[e.type] ?? e.type}</strong> ${time(e.createdAt)}</p>
+<p class="event-title"><strong>${eventTitle(e.type, e.data)}</strong> ${time(e.createdAt)}</p>
 <p class="event-detail">${details(e).map((l) => html`${l} `)}${e.ip ? html`<span class="muted">IP ${e.ip}</span>` : ''}${opts.showUser ?? ''}</p>
 </li>`;
 }

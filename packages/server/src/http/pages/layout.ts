@@ -36,6 +36,7 @@ const NAV = [
   { href: '/account', label: 'Account' },
   { href: '/account/sessions', label: 'Sessions' },
   { href: '/account/events', label: 'Activity' },
+  { href: '/account/apps', label: 'Apps' },
 ];
 
 export function layout(o: PageOptions): string {
@@ -71,7 +72,7 @@ ${o.geoAttribution ? html`<footer><a href="${GEO_ATTRIBUTION_URL}">${GEO_ATTRIBU
 }
 
 function pathOf(page: string): string {
-  return { account: '/account', sessions: '/account/sessions', events: '/account/events', admin: '/admin' }[page] ?? '';
+  return { account: '/account', sessions: '/account/sessions', events: '/account/events', apps: '/account/apps', admin: '/admin' }[page] ?? '';
 }
 
 /** A labelled input; `name` is the JSON API's field name. */

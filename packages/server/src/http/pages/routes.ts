@@ -4,11 +4,16 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext, HttpAuth } from '../auth.js';
+import type { EventRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import { accountPage, eventsPage, sessionsPage } from './account-views.js';
 import { adminPage } from './admin-view.js';
+import { confirmEmailPage } from './lifecycle-views.js';
+import { appsPage } from './oauth-views.js';
 import { PAGE_CSP } from './layout.js';
 import { approveSignInPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage, verifyEmailPage } from './public-views.js';
+
+const LINK_PAGES = { '/reset-password': resetPasswordPage, '/verify-email': verifyEmailPage, '/confirm-email': confirmEmailPage, '/approve-sign-in': approveSignInPage };
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 /** The built @tessera/browser module, served as /static/tessera-client.js (pages.js imports it). */
@@ -57,15 +62,15 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   app.get('/sign-in', hide, async (_request, reply) => sendPage(reply, signInPage()));
   app.get('/sign-up', hide, async (_request, reply) => sendPage(reply, signUpPage()));
   app.get('/forgot-password', hide, async (_request, reply) => sendPage(reply, forgotPasswordPage()));
-  app.get('/reset-password', hide, async (request, reply) => sendPage(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
-  app.get('/verify-email', hide, async (request, reply) => sendPage(reply, verifyEmailPage(q((request.query as Record<string, unknown>).token))));
-  app.get('/approve-sign-in', hide, async (request, reply) => sendPage(reply, approveSignInPage(q((request.query as Record<string, unknown>).token))));
+  // the pages of mailed links: each renders its form around the link's token
+  for (const [path, render] of Object.entries(LINK_PAGES)) app.get(path, hide, async (request, reply) => sendPage(reply, render(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
     const mfa = await t.mfa.manage.summary(a.user);
     return accountPage({ user: a.user, totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, passkeys: mfa.passkeys }, ttl);
   });
   signedIn('/account/sessions', async (a, ttl) => sessionsPage(a.user, await t.sessions.listLive(a.user.id), a.session.id, ttl));
+  signedIn('/account/apps', async (a, ttl) => appsPage(a.user, await t.oauth.listApps(a.user.id), ttl));
   signedIn('/account/events', async (a, ttl) => eventsPage(a.user, await t.events.list({ userId: a.user.id, limit: 100 }), ttl));
 
   app.get('/admin', hide, async (request, reply) => {
@@ -79,15 +84,38 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
     const filter = { type: q(query.type), user: q(query.user).trim() };
     const subject = filter.user ? await t.accounts.findUser(filter.user) : undefined;
     const events = filter.user && !subject ? [] : await t.events.list({ ...(subject ? { userId: subject.id } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 100 });
+    const users = await adminUserList(t, q(query.query), q(query.cursor));
+    const emails = await emailsOf(t, events);
     const page = adminPage(
       {
         admin: a.user,
         filter,
         events,
+        emails,
+        users,
         subject: subject ? { user: subject, sessions: await t.sessions.listLive(subject.id) } : undefined,
       },
       expiresIn(a),
     );
     return sendPage(reply, page);
   });
+}
+
+/** one page of the admin user list; a cursor that is not ours starts again at the first page */
+async function adminUserList(t: TesseraServices, query: string, cursor: string) {
+  const page = await t.adminUsers.list({ limit: 25, ...(query ? { query } : {}), ...(cursor ? { cursor } : {}) }).catch((err: unknown) => {
+    if (err instanceof TypeError) return t.adminUsers.list({ limit: 25, ...(query ? { query } : {}) });
+    throw err;
+  });
+  return { query, items: page.items, nextCursor: page.nextCursor };
+}
+
+/** who the events name, by email (a deleted user has none) */
+async function emailsOf(t: TesseraServices, events: readonly EventRow[]): Promise<Map<string, string>> {
+  const emails = new Map<string, string>();
+  for (const id of new Set(events.map((e) => e.userId).filter((x): x is string => x !== null))) {
+    const u = await t.accounts.getUser(id);
+    if (u) emails.set(id, u.email);
+  }
+  return emails;
 }

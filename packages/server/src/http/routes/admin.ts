@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
+import { isEmailVerified } from '../../core/lifecycle/verified.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { eventJson } from '../schemas/account.js';
 import { adminEventsSchema, adminRequireResetSchema, adminRevokeSessionsSchema, adminUnlockSchema, adminUserSchema } from '../schemas/admin.js';
 import type { ZodApp } from '../schemas/common.js';
 import { sessionToJson } from './account.js';
+import { adminUserRoutes } from './admin-users.js';
 
 /**
  * A second factor in a session's `amr` (RFC 8176): `mfa` after a password plus a second step, or a
@@ -15,12 +17,12 @@ export function hasSecondFactor(amr: readonly string[]): boolean {
   return amr.includes('mfa') || ((amr.includes('hwk') || amr.includes('swk')) && amr.includes('user'));
 }
 
-export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
-  /**
-   * Every admin call needs a sign-in within 5 minutes and, with TESSERA_ADMIN_REQUIRE_MFA, a second factor:
-   * a stolen, leaked or forgotten admin session (days old, or a phished password alone) cannot sign users
-   * out, force resets or unlock accounts.
-   */
+/**
+ * Every admin call needs a sign-in within 5 minutes and, with TESSERA_ADMIN_REQUIRE_MFA, a second factor:
+ * a stolen, leaked or forgotten admin session (days old, or a phished password alone) cannot sign users
+ * out, force resets or unlock accounts.
+ */
+export function adminGuard(t: TesseraServices, auth: HttpAuth) {
   const stepUp = async (request: FastifyRequest): Promise<void> => {
     const a = authOf(request);
     auth.recent(a);
@@ -28,7 +30,12 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
       throw new TesseraError('mfa_required', { detail: 'Admin actions need a sign-in with a second factor.', reason: `admin session amr ${a.session.amr.join('+')}` });
     }
   };
-  const admin = { preHandler: [auth.admin, stepUp] };
+  return { preHandler: [auth.admin, stepUp] };
+}
+
+export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
+  const admin = adminGuard(t, auth);
+  adminUserRoutes(app, t, admin);
 
   const userOr404 = async (id: string) => {
     const user = await t.accounts.getUser(id);
@@ -55,8 +62,9 @@ export function adminRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
     return {
       id: user.id,
       email: user.email,
+      email_verified: isEmailVerified(user),
+      disabled: user.disabledAt !== null,
       roles: user.isAdmin ? ['admin'] : [],
-      email_verified: user.emailVerifiedAt !== null,
       password_reset_required: user.passwordResetRequired,
       created_at: new Date(user.createdAt).toISOString(),
       sessions: sessions.map((s) => sessionToJson(s)),

@@ -5,7 +5,7 @@ import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
 import { clearSessionCookies, setSessionCookies } from '../cookies.js';
 import type { ZodApp } from '../schemas/common.js';
-import { approveSchema, loginSchema, logoutSchema, registerSchema, tokenSchema } from '../schemas/login.js';
+import { approveSchema, loginSchema, logoutSchema, registerSchema } from '../schemas/login.js';
 
 /** Send issued tokens in the transport the client chose: JSON for API clients, httpOnly cookies for browsers. */
 export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyReply, tokens: IssuedTokens, transport: 'bearer' | 'cookie'): FastifyReply {
@@ -60,25 +60,6 @@ export function loginRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
     const { token } = request.body;
     await t.approvals.approve(token, { ip: request.clientIp });
     return reply.code(204).send();
-  });
-
-  app.post('/v1/token', { schema: tokenSchema }, async (request, reply) => {
-    const { body } = request;
-    if (body.grant_type !== 'refresh_token') throw new TesseraError('unsupported_grant_type');
-    const cookieToken = request.cookies[auth.names.refresh];
-    const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
-    const presented = body.refresh_token ?? cookieToken;
-    if (!presented) throw new TesseraError('invalid_request', { detail: 'refresh_token is required.' });
-    if (fromCookie) {
-      // The refresh cookie rides along on any request to /v1/token, so it needs the session-bound CSRF header.
-      const sid = await t.sessions.sessionOfRefreshToken(presented);
-      if (!sid) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
-      auth.checkCsrf(request, sid);
-    }
-    // Any valid proof is accepted here; SessionService.refresh refuses one whose key is not the session's.
-    const jkt = await auth.dpop(request);
-    const tokens = await t.sessions.refresh(presented, auth.context(request, jkt));
-    return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
   });
 
   app.post('/v1/logout', { schema: logoutSchema, preHandler: auth.required }, async (request, reply) => {

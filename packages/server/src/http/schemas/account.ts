@@ -19,6 +19,7 @@ export const Session = z.object({
 export const SecurityEvent = z.object({
   id: z.number().int(),
   type: z.string().describe('e.g. `login_succeeded`, `login_failed`, `session_revoked`, `impossible_travel`'),
+  title: z.string().describe('what happened, in words a person understands (the wording of the activity page and the security mails)'),
   user_id: z.string().nullable(),
   session_id: z.string().nullable(),
   ip: z.string().nullable(),

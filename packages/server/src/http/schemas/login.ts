@@ -27,12 +27,27 @@ export const SignedIn = z.union([TokenResponse, CookieSessionResponse]).describe
 export const RegisterBody = z.strictObject({ email: Email, password: Password });
 export const LoginBody = z.strictObject({ email: Email, password: Password, transport: Transport.optional() });
 export const TokenBody = z.strictObject({
-  grant_type: z.string().max(100).describe('only `refresh_token`'),
+  grant_type: z.string().max(100).describe('`refresh_token`, `authorization_code` or `client_credentials`'),
   refresh_token: z.string().max(512).optional().describe('omit in cookie mode: the refresh cookie is used'),
   transport: Transport.optional(),
-  client_id: z.string().max(200).optional(),
+  client_id: z.string().max(200).optional().describe('an OAuth client: with `client_secret` (client_secret_post) or alone (a public client)'),
+  client_secret: z.string().max(512).optional(),
   scope: z.string().max(1000).optional(),
+  code: z.string().max(512).optional().describe('authorization_code: the code from the redirect'),
+  redirect_uri: z.string().max(2000).optional().describe('authorization_code: the redirect URI of the authorization request'),
+  code_verifier: z.string().max(128).optional().describe('authorization_code: the PKCE verifier (RFC 7636)'),
+  resource: z.string().max(2000).optional().describe('client_credentials: a registered audience URI (RFC 8707)'),
 });
+export const OAuthTokenResponse = z
+  .object({
+    access_token: z.string().describe('RFC 9068 JWT access token; `aud` the requested resource, else the issuer'),
+    token_type: z.enum(['Bearer', 'DPoP']),
+    expires_in: z.number().int(),
+    scope: z.string().describe('the scopes granted'),
+    id_token: z.string().optional().describe('with scope `openid`: an RS256 OpenID Connect ID token'),
+    refresh_token: z.string().optional().describe('with scope `offline_access` only; rotated on every use'),
+  })
+  .describe('An OAuth client\'s tokens (authorization_code, client_credentials, or a refresh of its session)');
 
 /** `POST /v1/token` also takes the refresh cookie, which needs the CSRF header with it. */
 const TOKEN_SECURITY: SecurityRequirement[] = [{}, { refreshCookie: [], csrfHeader: [] }];
@@ -69,15 +84,15 @@ export const approveSchema = op({
 });
 
 export const tokenSchema = op({
-  summary: 'Refresh: exchange a refresh token for a new pair',
+  summary: 'Token endpoint: refresh, authorization code, client credentials',
   description:
-    '`grant_type=refresh_token`, as JSON or `application/x-www-form-urlencoded` (RFC 6749). Without `refresh_token` the refresh cookie is used, and then the `X-CSRF-Token` header is required. A refresh token presented twice revokes its session (`refresh_token_reused`), except a same-client replay within the grace window, which gets the same successor.',
+    'As JSON or `application/x-www-form-urlencoded` (RFC 6749). `grant_type=refresh_token`: without `refresh_token` the refresh cookie is used, and then the `X-CSRF-Token` header is required; a refresh token presented twice revokes its session (`refresh_token_reused`), except a same-client replay within the grace window, which gets the same successor. OAuth clients authenticate with `client_secret_basic`, `client_secret_post` or `none` (public clients) and use `authorization_code` (PKCE S256), `client_credentials` (service clients) and `refresh_token` (sessions granted `offline_access`); their errors carry RFC 6749 `error` and `error_description` and are sent as `application/json`.',
   tags: ['login'],
   consumes: ['application/json', 'application/x-www-form-urlencoded'],
   security: TOKEN_SECURITY,
   body: TokenBody,
-  response: { 200: SignedIn },
-  errors: ['unsupported_grant_type', 'invalid_grant', 'refresh_token_reused', 'csrf_failed', ...SIGN_IN_ERRORS],
+  response: { 200: z.union([TokenResponse, CookieSessionResponse, OAuthTokenResponse]).describe('Signed in, or an OAuth client\'s tokens') },
+  errors: ['unsupported_grant_type', 'invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_target', 'refresh_token_reused', 'csrf_failed', ...SIGN_IN_ERRORS],
 });
 
 export const logoutSchema = op({

@@ -9,6 +9,7 @@ import type { ChallengeStore } from './challenges.js';
 import type { ClientStore } from './clients.js';
 import type { EventStore } from './events.js';
 import type { KekCheckStore, KeyStore } from './keys.js';
+import type { LifecycleStore } from './lifecycle.js';
 import type { MaintenanceStore } from './maintenance.js';
 import type { OAuthStore } from './oauth.js';
 import type { PhoneStore } from './phones.js';
@@ -25,6 +26,7 @@ export type * from './challenges.js';
 export type * from './clients.js';
 export type * from './events.js';
 export type * from './keys.js';
+export type * from './lifecycle.js';
 export type * from './maintenance.js';
 export type * from './oauth.js';
 export type * from './phones.js';
@@ -54,4 +56,5 @@ export interface Store
     ChallengeStore,
     PhoneStore,
     OAuthStore,
+    LifecycleStore,
     MaintenanceStore {}

@@ -11,6 +11,8 @@ export interface UserRow {
   emailVerifiedAt: number | null;
   /** created before email verification existed: may sign in unverified, but a reset reclaims it */
   legacy: boolean;
+  /** set while an admin has disabled the account: no sign-in, no refresh */
+  disabledAt: number | null;
 }
 
 export interface UserPage {

@@ -10,6 +10,7 @@ import type {
   EventStore,
   KekCheckStore,
   KeyStore,
+  LifecycleStore,
   MaintenanceStore,
   OAuthStore,
   PhoneStore,
@@ -27,6 +28,7 @@ import { SqlChallenges } from './challenges.js';
 import { SqlClients } from './clients.js';
 import { SqlEvents } from './events.js';
 import { SqlKekCheck, SqlKeys } from './keys.js';
+import { SqlLifecycle } from './lifecycle.js';
 import { SqlMaintenance } from './maintenance.js';
 import { SqlOAuth } from './oauth.js';
 import { SqlPhones } from './phones.js';
@@ -74,6 +76,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<ChallengeStore>(new SqlChallenges(db, d)),
     ...methods<PhoneStore>(new SqlPhones(db, d)),
     ...methods<OAuthStore>(new SqlOAuth(db, d)),
+    ...methods<LifecycleStore>(new SqlLifecycle(db, d)),
     dialect: maintenance.dialect,
     db,
   };

@@ -8,6 +8,7 @@ import type { Generated, Kysely } from 'kysely';
 import type { ClientRow } from '../ports/clients.js';
 import type { EventRow, NewEvent } from '../ports/events.js';
 import type { SigningKeyRow } from '../ports/keys.js';
+import type { EmailChangeRow } from '../ports/lifecycle.js';
 import type { MfaChallengeRow } from '../ports/challenges.js';
 import type { AuthCodeRow, ConsentRow, IdTokenKeyRow, LogoutDeliveryRow, OAuthClientRow, OAuthSessionRow } from '../ports/oauth.js';
 import type { SmsPhoneRow } from '../ports/phones.js';
@@ -93,6 +94,7 @@ export interface Database {
   oauthIdKeys: IdTokenKeyRow;
   oauthLogoutDeliveries: LogoutDeliveryRow;
   oauthBackchannelCursor: { id: number; cursor: number };
+  emailChanges: EmailChangeRow;
 }
 
 export type Db = Kysely<Database>;

@@ -10,7 +10,12 @@ const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
 const encodeCursor = (u: UserRow): string => Buffer.from(JSON.stringify([u.createdAt, u.id])).toString('base64url');
 
 function decodeCursor(cursor: string): [number, string] {
-  const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new TypeError('invalid user cursor');
+  }
   if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'string') throw new TypeError('invalid user cursor');
   return [parsed[0], parsed[1]];
 }
