@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import type { MailMessage } from '../../src/mail/types.js';
 import { http } from './server.js';
-import { mailText, type SmtpSink } from './smtp.js';
+import { RUNNING_SINKS, mailText, type SmtpSink } from './smtp.js';
 
 /** where a server's mail can be read */
 export type Mailbox = { dataDir: string } | { dataDirs: string[] } | { smtp: SmtpSink } | { sent: MailMessage[] };
@@ -18,12 +18,15 @@ export type Mailbox = { dataDir: string } | { dataDirs: string[] } | { smtp: Smt
 export interface SignUpTarget {
   url: string;
   dataDir?: string;
-  t?: { mailer: unknown };
+  t?: { mailer: unknown; config?: { TESSERA_SMTP_URL?: string | undefined } };
 }
 
 function defaultMailbox(s: SignUpTarget): Mailbox {
   const mailer = s.t?.mailer as { sent?: MailMessage[] } | undefined;
   if (mailer && Array.isArray(mailer.sent)) return { sent: mailer.sent };
+  // a server sending to an SMTP sink of this test process: read the sink
+  const sink = s.t?.config?.TESSERA_SMTP_URL !== undefined ? RUNNING_SINKS.get(s.t.config.TESSERA_SMTP_URL) : undefined;
+  if (sink) return { smtp: sink };
   if (s.dataDir) return { dataDir: s.dataDir };
   throw new Error('signUp: pass a mailbox (no data dir and no capturing mailer)');
 }
