@@ -1,8 +1,8 @@
 /**
  * The squatter scenario, end to end over HTTP with a software WebAuthn authenticator and a real SMTP sink.
  * The attacker registered the victim's address under the previous release (no verification then) and gave
- * the account a passkey and TOTP; the database is then taken back to that release's schema (migration 0005
- * undone) and the new release migrates it, as an upgrade would. The owner's password reset must hand the
+ * the account a passkey and TOTP; the database is then taken back to that release's schema (migrations 0005
+ * and later undone) and the new release migrates it, as an upgrade would. The owner's password reset must hand the
  * account back clean: the attacker's passkey, TOTP, recovery codes and sessions gone, the owner in with the
  * new password alone.
  */
@@ -22,14 +22,17 @@ const ATTACKER_PASSWORD = 'the squatter passphrase 1';
 const OWNER_PASSWORD = 'the rightful owner passphrase 2';
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
 
-/** back to the schema of the release before email verification: migration 0005 undone */
+/** back to the schema of the release before email verification: migration 0005 (and every later one) undone */
 function downgrade(file: string): void {
   const db = new SqliteDatabase(file);
   try {
-    db.exec(`drop table email_verifications;
+    db.exec(`drop table email_changes;
+      drop index users_created_at;
+      alter table users drop column disabled_at;
+      drop table email_verifications;
       alter table users drop column email_verified_at;
       alter table users drop column legacy;
-      delete from kysely_migration where name = '0005_email_verification';`);
+      delete from kysely_migration where name >= '0005';`);
   } finally {
     db.close();
   }
