@@ -86,7 +86,7 @@ export class BenchIssuer {
   }
 
   /** An RFC 9068 access token, signed with node:crypto directly (minting 200k with jose takes too long). */
-  mint(key: BenchKey, lifetimeSec = 3600): string {
+  mint(key: BenchKey, lifetimeSec = 3600, extra: Record<string, unknown> = {}): string {
     const now = Math.floor(Date.now() / 1000);
     const header = b64(JSON.stringify({ alg: key.alg, typ: 'at+jwt', kid: key.kid }));
     const payload = b64(
@@ -101,6 +101,7 @@ export class BenchIssuer {
         auth_time: now - 1,
         amr: ['pwd'],
         roles: ['user'],
+        ...extra,
       }),
     );
     const input = `${header}.${payload}`;

@@ -188,5 +188,11 @@ console.log(`INFO  SDK uncached / raw libsodium hook (same Ed25519 backend): ${r
 console.log(`INFO  SDK uncached with node:crypto Ed25519 / raw node:crypto hook: ${ratio('sdk-uncached-node', 'raw-eddsa')}; / best uncached peer: ${results.has('sdk-uncached-node') ? (rps('sdk-uncached-node') / Math.max(rps('fjwt'), rps('jose'))).toFixed(3) : 'n/a'}`);
 console.log('');
 console.log(verifyLines.join('\n'));
+// The server's own paths (bench/server-rows.ts), unless only SDK rows were asked for.
+if (!only && !process.argv.includes('--sdk-only')) {
+  const { runServerRows } = await import('./server-rows.js');
+  console.log('');
+  console.log((await runServerRows({ quick, serverCores: pinned ? '0' : undefined, log })).join('\n'));
+}
 log('done');
 process.exit(0);

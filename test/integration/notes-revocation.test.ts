@@ -141,6 +141,9 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
   });
 
   it('after `tessera keys rotate`, new tokens (new kid) verify at the API without a restart', async () => {
+    // The previous test leaves the feed just recovered; on a loaded machine its next heartbeat can be late.
+    // What this test judges is the key change, so it starts from a healthy API.
+    await waitFor('the notes API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 15_000, 100);
     const before = await signIn();
     const rotated = await runCli(['keys', 'rotate'], { TESSERA_DATA_DIR: dir });
     expect(rotated.code).toBe(0);

@@ -18,6 +18,13 @@ export interface NotesOptions {
   origin: string;
   maxStalenessSec?: number;
   logger?: boolean;
+  /**
+   * Server-issued DPoP nonces (RFC 9449 §9) for key-bound browser sessions: their proofs must carry a
+   * recent one. Every instance of the API shares the secret.
+   */
+  dpopNonce?: { secret: string | Uint8Array; windowSec?: number };
+  /** The verifier's clock (tests). */
+  now?: () => number;
 }
 
 interface Note {
@@ -31,9 +38,10 @@ export async function buildNotesApp(opts: NotesOptions): Promise<{ app: FastifyI
     issuer: opts.issuer,
     ...(opts.clientId && opts.clientSecret ? { clientId: opts.clientId, clientSecret: opts.clientSecret } : {}),
     ...(opts.maxStalenessSec ? { maxStalenessSec: opts.maxStalenessSec } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const app = Fastify({ logger: opts.logger ?? false });
-  await app.register(tesseraAuth, { verifier, origin: opts.origin });
+  await app.register(tesseraAuth, { verifier, origin: opts.origin, ...(opts.dpopNonce ? { dpopNonce: opts.dpopNonce } : {}), ...(opts.now ? { now: opts.now } : {}) });
   app.addHook('onClose', async () => verifier.close());
 
   const notes = new Map<string, Note[]>();

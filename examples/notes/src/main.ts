@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { buildNotesApp } from './app.js';
 
 const port = Number(process.env.EXAMPLE_PORT ?? 4000);
@@ -11,6 +12,8 @@ const { app, verifier } = await buildNotesApp({
   clientId: process.env.TESSERA_CLIENT_ID,
   clientSecret: process.env.TESSERA_CLIENT_SECRET,
   origin,
+  // One instance: a random secret will do; several behind one origin share EXAMPLE_DPOP_NONCE_SECRET.
+  dpopNonce: { secret: process.env.EXAMPLE_DPOP_NONCE_SECRET ?? randomBytes(32) },
   ...(process.env.EXAMPLE_MAX_STALENESS ? { maxStalenessSec: Number(process.env.EXAMPLE_MAX_STALENESS) } : {}),
   logger: true,
 });

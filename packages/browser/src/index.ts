@@ -9,7 +9,10 @@
  * The access and refresh tokens live only in httpOnly cookies set by the server: this module never sees a
  * token and never writes one anywhere (no localStorage, sessionStorage or readable cookie). It copies the
  * readable CSRF cookie into the X-CSRF-Token header of unsafe requests, and coordinates silent refresh
- * across the tabs of the origin. The functions below share one client per page; `createClient` makes
+ * across the tabs of the origin. Where WebCrypto and IndexedDB are available in a secure context, every
+ * sign-in makes a new non-extractable ES256 key (kept in IndexedDB as a CryptoKey, never as bytes) and every
+ * same-origin request carries a DPoP proof from it: the server binds the session to that key, so cookies
+ * copied out of this browser are useless without it. The functions below share one client per page; `createClient` makes
  * another with its own options.
  */
 import { createClient, type TesseraClient } from './client.js';
@@ -32,3 +35,6 @@ export const start = (options: { expiresIn: number }): void => client().start(op
 export const signedIn = (options: { expiresIn: number }): void => client().signedIn(options);
 export const refresh = (seen?: string): Promise<boolean> => client().refresh(seen);
 export const onSignedOut = (fn: () => void): (() => void) => client().onSignedOut(fn);
+export const beginSignIn = (): Promise<void> => client().beginSignIn();
+export const adoptPage = (doc: Document): void => client().adoptPage(doc);
+export { ATH_COOKIES } from './dpop.js';

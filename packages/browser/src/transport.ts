@@ -9,8 +9,11 @@ export async function headersFor(sources: readonly HeaderSource[], method: strin
   return headers;
 }
 
-/** One JSON request with the session cookies; the body is parsed JSON or null. Rejects on network errors. */
-export async function sendJson(sources: readonly HeaderSource[], method: string, path: string, body?: unknown): Promise<ApiResponse> {
+/**
+ * One JSON request with the session cookies; the body is parsed JSON or null. Rejects on network errors.
+ * `observe` sees the raw response first (the DPoP nonce it carries).
+ */
+export async function sendJson(sources: readonly HeaderSource[], method: string, path: string, body?: unknown, observe?: (res: Response) => void): Promise<ApiResponse> {
   const headers = await headersFor(sources, method, path, { accept: 'application/json' });
   if (body !== undefined) headers.set('content-type', 'application/json');
   const res = await fetch(path, {
@@ -19,7 +22,19 @@ export async function sendJson(sources: readonly HeaderSource[], method: string,
     credentials: 'same-origin',
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, ok: res.ok, body: await parseBody(res) };
+  observe?.(res);
+  const retryAfter = retryAfterOf(res.headers.get('retry-after'), Date.now());
+  return { status: res.status, ok: res.ok, body: await parseBody(res), ...(retryAfter === undefined ? {} : { retryAfter }) };
+}
+
+/** `Retry-After` as whole seconds from now: delay-seconds or an HTTP-date (RFC 9110 §10.2.3); else undefined. */
+export function retryAfterOf(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  // an HTTP-date names its day and month; Date.parse alone would take "-5" for a year
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 async function parseBody(res: Response): Promise<unknown> {
@@ -32,9 +47,9 @@ async function parseBody(res: Response): Promise<unknown> {
   }
 }
 
-/** Whether a 401 response says the access token expired or is unknown (worth one refresh), read from a clone. */
-export async function isExpiredTokenResponse(res: Response): Promise<boolean> {
-  if (res.status !== 401) return false;
+/** The `code` of a 401 problem response (read from a clone), else undefined. */
+export async function refusalCode(res: Response): Promise<unknown> {
+  if (res.status !== 401) return undefined;
   const body = await parseBody(res.clone());
-  return typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'invalid_token';
+  return typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
 }

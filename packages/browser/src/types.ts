@@ -3,6 +3,8 @@ export interface ApiResponse<T = unknown> {
   status: number;
   ok: boolean;
   body: T | null;
+  /** seconds to wait, from the `Retry-After` header of a 429 or 503 (absent when the answer had none) */
+  retryAfter?: number;
 }
 
 /** The fields of a problem+json body the client reads (RFC 9457, with Tessera's stable `code`). */

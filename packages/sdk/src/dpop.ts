@@ -22,6 +22,11 @@ export interface DpopVerifyOptions {
   isReplay?: (jti: string, ttlMs: number) => Promise<boolean>;
   /** When given, the proof must carry this server-issued nonce. */
   nonce?: string;
+  /**
+   * When given, decides whether the proof's `nonce` claim (undefined when absent) is acceptable; a refusal
+   * is `use_dpop_nonce`, which tells the client to retry with the `DPoP-Nonce` it is sent.
+   */
+  checkNonce?: (nonce: unknown) => boolean;
 }
 
 export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = ['ES256', 'EdDSA'];
@@ -70,6 +75,11 @@ export async function verifyDpopProof(proof: string, opts: DpopVerifyOptions): P
   if (expectedHtu === null) throw new TypeError('verifyDpopProof: url must be an absolute http(s) URL');
   // htm/htu stop a proof captured on one endpoint (or another server) from being replayed on this one.
   if (typeof payload.htu !== 'string' || normalizeHtu(payload.htu) !== expectedHtu) fail('htu_mismatch');
+
+  // Before the time checks: a proof signed in advance (a future `iat`) still needs a nonce we issued lately.
+  if (opts.checkNonce && !opts.checkNonce(payload.nonce)) {
+    throw new TesseraTokenError('use_dpop_nonce', payload.nonce === undefined ? 'nonce_missing' : 'nonce_stale');
+  }
 
   const maxAgeSec = opts.maxAgeSec ?? 60;
   const nowSec = (opts.now ?? Date.now)() / 1000;

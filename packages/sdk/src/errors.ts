@@ -7,6 +7,7 @@ export type TesseraTokenErrorCode =
   | 'invalid_token'
   | 'token_revoked'
   | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'revocation_feed_stale'
   | 'insufficient_scope';
 

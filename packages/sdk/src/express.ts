@@ -69,6 +69,7 @@ export function tesseraAuth(opts: TesseraExpressOptions): TesseraExpress {
         needs,
       ).then(
         (result) => {
+          if (result.nonce !== undefined) res.setHeader('DPoP-Nonce', result.nonce);
           if (result.ok) {
             req.auth = result.claims;
             next();

@@ -59,6 +59,7 @@ function guard(verifier: TesseraVerifier, settings: GuardSettings, needs: GuardN
       },
       needs,
     );
+    if (result.nonce !== undefined) void reply.header('DPoP-Nonce', result.nonce);
     if (result.ok) {
       request.auth = result.claims;
       return undefined;

@@ -5,6 +5,7 @@ import type { CredentialPolicy, PresentedCredential } from './edge/credentials.j
 import { credentialHeaders, credentialHeadersOf, type HeaderBag } from './edge/headers.js';
 import { isEdgeRefusal, missingCredentialsProblem, problemFor } from './edge/problem.js';
 import type { ChallengeOptions, Problem } from './edge/problem.js';
+import { DpopNonces, type DpopNonceOptions } from './edge/nonce.js';
 import type { AccessTokenClaims } from './jwt.js';
 import type { TesseraVerifier } from './verifier.js';
 
@@ -24,6 +25,15 @@ export interface HttpAuthOptions {
   dpop?: boolean;
   /** Algorithms advertised in the DPoP challenge. Default ['ES256', 'EdDSA']. */
   dpopAlgorithms?: string[];
+  /**
+   * Server-issued DPoP nonces (RFC 9449 §9): every response to a request with a proof carries `DPoP-Nonce`,
+   * and a browser session's proof (a bound token in the cookie) must carry a recent one, so proofs cannot be
+   * signed in advance; header-DPoP clients that send a nonce have it checked too. Give every instance of this
+   * API the same secret. Unset: nonces are neither issued nor checked.
+   */
+  dpopNonce?: Omit<DpopNonceOptions, 'now'>;
+  /** The clock of the nonce windows (tests). */
+  now?: () => number;
 }
 
 export interface GuardSettings {
@@ -32,6 +42,7 @@ export interface GuardSettings {
   /** Set whenever DPoP is accepted. */
   origin: string | undefined;
   challenge: ChallengeOptions;
+  nonces: DpopNonces | undefined;
 }
 
 /** Checks the options once, at creation: a TypeError names what is missing. */
@@ -45,6 +56,7 @@ export function guardSettings(o: HttpAuthOptions, who = 'tesseraAuth'): GuardSet
     csrf: o.csrf ?? true,
     origin: o.origin === undefined ? undefined : parseOrigin(o.origin, who),
     challenge: { dpop, dpopAlgorithms: [...(o.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS)] },
+    nonces: o.dpopNonce && dpop ? new DpopNonces({ ...o.dpopNonce, ...(o.now ? { now: o.now } : {}) }) : undefined,
   };
 }
 
@@ -102,7 +114,16 @@ export function meetsNeeds(claims: AccessTokenClaims, needs: GuardNeeds): boolea
   return (!needs.roles || hasAnyRole(claims, needs.roles)) && (!needs.scopes || missingScopes(claims, needs.scopes).length === 0);
 }
 
-export type GuardResult = { ok: true; claims: AccessTokenClaims } | { ok: false; problem: Problem };
+/** `nonce`: the `DPoP-Nonce` header to answer with (a proof was sent and nonces are on). */
+export type GuardResult = ({ ok: true; claims: AccessTokenClaims } | { ok: false; problem: Problem }) & { nonce?: string };
+
+/**
+ * The nonce rule for one request's proof: a browser cookie's proof must carry a recent nonce; a header-DPoP
+ * client's is checked only when it sends one (RFC 9449 lets a server ask some clients only).
+ */
+function nonceRule(nonces: DpopNonces, scheme: PresentedCredential['scheme']): (nonce: unknown) => boolean {
+  return scheme === 'cookie' ? (n) => nonces.isValid(n) : (n) => n === undefined || nonces.isValid(n);
+}
 
 /** The request's one credential per the edge policy, with the CSRF check for a cookie on an unsafe method. */
 function present(s: GuardSettings, req: GuardRequest): PresentedCredential | null {
@@ -117,9 +138,10 @@ async function verifyPresented(verifier: TesseraVerifier, s: GuardSettings, req:
   return verifier.verify(p.token, {
     scheme: p.scheme,
     method: req.method,
-    // Only a DPoP proof is checked against the URL (a bound token under another scheme is refused first).
-    ...(p.scheme === 'dpop' && s.origin !== undefined ? { url: requestUrl(s.origin, req.path) } : {}),
+    // Only a proof is checked against the URL: the DPoP scheme, or a bound browser session's cookie.
+    ...(p.scheme !== 'bearer' && s.origin !== undefined ? { url: requestUrl(s.origin, req.path) } : {}),
     ...(p.dpopProof !== undefined ? { dpopProof: p.dpopProof } : {}),
+    ...(p.dpopProof !== undefined && s.nonces !== undefined ? { checkNonce: nonceRule(s.nonces, p.scheme) } : {}),
     ...(req.ip !== undefined ? { ip: req.ip } : {}),
     ...(typeof ua === 'string' ? { userAgent: ua } : {}),
   });
@@ -131,6 +153,20 @@ async function verifyPresented(verifier: TesseraVerifier, s: GuardSettings, req:
  * the framework's own error handling.
  */
 export async function runGuard(verifier: TesseraVerifier, s: GuardSettings, req: GuardRequest, needs: GuardNeeds): Promise<GuardResult> {
+  const result = await guardOnce(verifier, s, req, needs);
+  if (s.nonces === undefined || !hasDpopHeader(req)) return result;
+  const nonce = s.nonces.current();
+  if (!result.ok) result.problem.headers['dpop-nonce'] = nonce;
+  return { ...result, nonce };
+}
+
+function hasDpopHeader(req: GuardRequest): boolean {
+  if (req.rawHeaders === undefined) return req.headers.dpop !== undefined;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].length === 4 && req.rawHeaders[i].toLowerCase() === 'dpop') return true;
+  return false;
+}
+
+async function guardOnce(verifier: TesseraVerifier, s: GuardSettings, req: GuardRequest, needs: GuardNeeds): Promise<GuardResult> {
   let scheme: PresentedCredential['scheme'] | undefined;
   try {
     let claims = req.existing ?? null;

@@ -9,5 +9,7 @@ export type { TesseraVerifier, VerifierOptions, VerifyContext, VerifierStats } f
 export type { RevocationItem } from './revocations.js';
 export { LruCache } from './lru.js';
 export { ACCESS_TOKEN_COOKIE, CSRF_COOKIE } from './edge/credentials.js';
+export { DpopNonces } from './edge/nonce.js';
+export type { DpopNonceOptions } from './edge/nonce.js';
 export { GeoCheck, haversineKm } from './geo.js';
 export type { GeoCheckOptions, GeoPoint, GeoReport } from './geo.js';

@@ -81,8 +81,10 @@ class Checks {
     const proof = ctx.dpopProof;
     const jkt = requiredProofKey(claims, ctx.scheme, proof);
     if (jkt === undefined || proof === undefined) return;
+    // A bound browser cookie where the guard checks no DPoP (no origin to build htu from) is refused, not a 500.
+    if (ctx.scheme === 'cookie' && !ctx.url) throw new TesseraTokenError('invalid_token', 'dpop_not_accepted');
     if (!ctx.method || !ctx.url) throw new TypeError('verify: a DPoP-bound token needs ctx.method and ctx.url');
-    await verifyBoundProof(token, jkt, proof, { ...this.proofCheck, method: ctx.method, url: ctx.url });
+    await verifyBoundProof(token, jkt, proof, { ...this.proofCheck, method: ctx.method, url: ctx.url, checkNonce: ctx.checkNonce });
   }
 }
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessTokenHash, createVerifier, normalizeHtu, verifyDpopProof } from '../src/index.js';
+import { DpopNonces, accessTokenHash, createVerifier, normalizeHtu, verifyDpopProof } from '../src/index.js';
 import type { TesseraVerifier } from '../src/index.js';
 import { FakeIssuer, refusal } from './support/issuer.js';
 
@@ -77,7 +77,8 @@ describe('DPoP through the verifier', () => {
   const attacks: [string, () => Promise<Record<string, unknown>>, string, string][] = [
     ['missing proof', async () => ctx(undefined), 'invalid_dpop_proof', 'dpop_proof_missing'],
     ['bound token presented as Bearer (with a valid proof)', async () => ({ ...ctx(await proof(alice, { token: bound })), scheme: 'bearer' }), 'invalid_token', 'dpop_bound_token_as_bearer'],
-    ['bound token presented in the cookie', async () => ({ ...ctx(await proof(alice, { token: bound })), scheme: 'cookie' }), 'invalid_token', 'dpop_bound_token_as_bearer'],
+    ['bound token in the cookie without a proof (a copied browser cookie)', async () => ({ ...ctx(undefined), scheme: 'cookie' }), 'invalid_dpop_proof', 'dpop_proof_missing'],
+    ['bound token in the cookie, proof from another key', async () => ({ ...ctx(await proof(mallory, { token: bound })), scheme: 'cookie' }), 'invalid_dpop_proof', 'jkt_mismatch'],
     ['wrong htm', async () => ctx(await proof(alice, { token: bound, htm: 'POST' })), 'invalid_dpop_proof', 'htm_mismatch'],
     ['wrong htu (another endpoint)', async () => ctx(await proof(alice, { token: bound, htu: 'https://api.example.com/admin' })), 'invalid_dpop_proof', 'htu_mismatch'],
     ['wrong htu (another host)', async () => ctx(await proof(alice, { token: bound, htu: 'https://evil.example.com/notes' })), 'invalid_dpop_proof', 'htu_mismatch'],
@@ -98,6 +99,14 @@ describe('DPoP through the verifier', () => {
     expect(r.code).toBe(code);
     if (reason === 'ERR_JWS_INVALID') expect(r.reason).toMatch(/^ERR_/);
     else expect(r.reason).toBe(reason);
+  });
+
+  it('accepts a bound token in the cookie with a fresh proof from its key (a first-party page)', async () => {
+    expect((await verifier.verify(bound, { ...ctx(await proof(alice, { token: bound })), scheme: 'cookie' })).cnf?.jkt).toBe(alice.jkt);
+  });
+
+  it('refuses a bound cookie-mode token when no URL can be checked (DPoP not enabled at the guard)', async () => {
+    expect(await refusal(verifier.verify(bound, { scheme: 'cookie', method: 'GET', dpopProof: await proof(alice, { token: bound }) }))).toEqual({ code: 'invalid_token', reason: 'dpop_not_accepted' });
   });
 
   it('refuses a replayed proof (same jti)', async () => {
@@ -147,5 +156,44 @@ describe('verifyDpopProof', () => {
     expect(normalizeHtu('HTTPS://API.example.com:443/a/../notes?x=1#f')).toBe('https://api.example.com/notes');
     expect(normalizeHtu('http://localhost:80/x')).toBe('http://localhost/x');
     expect(normalizeHtu('javascript:alert(1)')).toBeNull();
+  });
+});
+
+describe('DpopNonces (RFC 9449 §8, stateless)', () => {
+  const secret = 'k'.repeat(32);
+  it('accepts a nonce in its own window and the next, refuses it after, and refuses one made with another secret', () => {
+    let now = 1_000_000_000_000;
+    const nonces = new DpopNonces({ secret, windowSec: 60, now: () => now });
+    const n = nonces.current();
+    expect(nonces.isValid(n)).toBe(true);
+    now += 60_000;
+    expect(nonces.isValid(n)).toBe(true);
+    expect(nonces.current()).not.toBe(n);
+    now += 60_000;
+    expect(nonces.isValid(n)).toBe(false);
+    // another node with the same secret accepts what this one issued; one with another secret does not
+    expect(new DpopNonces({ secret, now: () => now }).isValid(nonces.current())).toBe(true);
+    expect(new DpopNonces({ secret: 'x'.repeat(32), now: () => now }).isValid(nonces.current())).toBe(false);
+  });
+
+  it('refuses a nonce for a window still to come (a guessed future value), garbage and non-strings', () => {
+    const now = 1_000_000_000_000;
+    const nonces = new DpopNonces({ secret, now: () => now });
+    const future = new DpopNonces({ secret, now: () => now + 120_000 }).current();
+    for (const bad of [future, '', '.', 'abc', `${nonces.current()}x`, 42, undefined, null]) expect(nonces.isValid(bad)).toBe(false);
+  });
+
+  it('needs a secret of at least 32 bytes', () => {
+    expect(() => new DpopNonces({ secret: 'short' })).toThrow(TypeError);
+  });
+
+  it('a proof refused by the nonce rule is use_dpop_nonce, checked before its time (a proof signed ahead)', async () => {
+    const nonces = new DpopNonces({ secret });
+    const ahead = await proof(alice, { iat: Math.floor(Date.now() / 1000) + 3600, extra: { nonce: 'made-up' } });
+    expect(await refusal(verifyDpopProof(ahead, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) }))).toEqual({ code: 'use_dpop_nonce', reason: 'nonce_stale' });
+    const none = await proof(alice);
+    expect(await refusal(verifyDpopProof(none, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) }))).toEqual({ code: 'use_dpop_nonce', reason: 'nonce_missing' });
+    const good = await proof(alice, { extra: { nonce: nonces.current() } });
+    await expect(verifyDpopProof(good, { method: 'GET', url: URL_, checkNonce: (v) => nonces.isValid(v) })).resolves.toBeTruthy();
   });
 });

@@ -265,3 +265,59 @@ describe('fastify plugin with its own verifier', () => {
     await waitFor(() => (issuer.openStreams < streams ? true : undefined));
   });
 });
+
+describe('key-bound browser sessions (a bound token in the cookie) with server nonces', () => {
+  const secret = 'n'.repeat(32);
+  async function cookieCall(method: string, url: string, nonce?: string) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' }) as JWK;
+    const token = await issuer.sign(issuer.claims({ cnf: { jkt: await calculateJwkThumbprint(jwk) } }));
+    const sign = (n?: string) =>
+      new SignJWT({ htm: method, htu: url, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ath: accessTokenHash(token), ...(n ? { nonce: n } : {}) })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .sign(privateKey);
+    return { token, proof: await sign(nonce), sign };
+  }
+
+  it('fastify: no nonce is 401 use_dpop_nonce with a DPoP-Nonce to retry with; the retry passes; the cookie alone never', async () => {
+    const app = Fastify();
+    await app.register(tesseraAuth, { verifier, origin: ORIGIN, dpopNonce: { secret } });
+    app.get('/me', { preHandler: requireAuth }, async (request) => ({ sub: request.auth?.sub }));
+    const { token, proof, sign } = await cookieCall('GET', `${ORIGIN}/me`);
+    const cookie = `__Host-tessera_at=${token}`;
+    expect((await app.inject({ url: '/me', headers: { cookie } })).statusCode).toBe(401);
+    const first = await app.inject({ url: '/me', headers: { cookie, dpop: proof } });
+    expect(first.statusCode).toBe(401);
+    expect(first.headers['www-authenticate']).toMatch(/^DPoP error="use_dpop_nonce"/);
+    const nonce = String(first.headers['dpop-nonce']);
+    const retry = await app.inject({ url: '/me', headers: { cookie, dpop: await sign(nonce) } });
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['dpop-nonce']).toBe(nonce);
+    await app.close();
+  });
+
+  it('express: the same rules over a real socket', async () => {
+    const app = express();
+    const auth = tesseraExpress({ verifier, origin: ORIGIN, dpopNonce: { secret } });
+    app.get('/me', auth.requireAuth, (req, res) => {
+      res.json({ sub: req.auth?.sub });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { token, proof, sign } = await cookieCall('GET', `${ORIGIN}/me`);
+      const cookie = `__Host-tessera_at=${token}`;
+      const first = await fetch(`${base}/me`, { headers: { cookie, dpop: proof } });
+      expect(first.status).toBe(401);
+      const nonce = first.headers.get('dpop-nonce')!;
+      expect(((await first.json()) as { code: string }).code).toBe('use_dpop_nonce');
+      expect((await fetch(`${base}/me`, { headers: { cookie, dpop: await sign(nonce) } })).status).toBe(200);
+      expect((await fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -3,12 +3,13 @@
  * transport) through tessera-client.js (the built @tessera/browser package); errors from problem+json land
  * in the form's aria-live status.
  */
-import { api, onSignedOut, refresh, signIn, signedIn, signOut, start } from './tessera-client.js';
+import { adoptPage, api, beginSignIn, onSignedOut, refresh, signIn, signedIn, signOut, start, tesseraFetch } from './tessera-client.js';
 import * as webauthn from './webauthn.js';
 import { adminClick, lifecycleForms } from './lifecycle.js';
+import { recoveryActions, showRecoveryCodes, totpTurnedOn } from './recovery-codes.js';
+import { waitMessage } from './rate-limit.js';
 
 const page = document.body.dataset.page;
-const signedInPage = document.body.dataset.expiresIn !== undefined;
 
 const METHOD_LABELS = { totp: 'Authenticator app code', recovery_code: 'Recovery code', email_otp: 'Code sent by email', sms_otp: 'Code sent by text message' };
 // Only our own pages: `next` must never send a freshly signed-in user to another site (open redirect).
@@ -32,6 +33,7 @@ function say(root, message, kind = 'error', link) {
 }
 
 function problem(res) {
+  if (res.status === 429 && res.body?.code === 'rate_limited') return waitMessage(res.retryAfter);
   if (res.body && typeof res.body === 'object') return res.body.detail || res.body.title || `Request failed (${res.status}).`;
   return `Request failed (${res.status}).`;
 }
@@ -126,6 +128,7 @@ function secondStep(body) {
 
 async function passkeySignIn(button, withToken) {
   const root = button.closest('form, .card');
+  if (!withToken) await beginSignIn(); // a new session: a new key
   const options = await api('POST', '/v1/login/webauthn/options', withToken ? { mfa_token: mfaToken } : {});
   if (!options.ok) return sayProblem(root, options);
   const response = await webauthn.get(options.body);
@@ -134,13 +137,6 @@ async function passkeySignIn(button, withToken) {
 }
 
 // ---- account: MFA ----------------------------------------------------------------------------------
-function showRecoveryCodes(codes) {
-  const box = $('[data-recovery-codes]');
-  $('[data-codes]', box).replaceChildren(...codes.map((c) => Object.assign(document.createElement('li'), { textContent: c })));
-  box.hidden = false;
-  box.focus();
-}
-
 /** The QR code is our server's SVG (attributes only, no style): parsed as SVG, scripts and handlers dropped. */
 function insertQr(container, svgText) {
   const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
@@ -210,9 +206,9 @@ const FORMS = {
   'verify-totp': async (form, f) => {
     const res = await api('POST', '/v1/mfa/totp/verify', { code: f.code.replace(/\s+/g, '') });
     if (!res.ok) return sayProblem(form, res);
-    $('[data-totp-enrol]').hidden = true;
-    say($('[data-mfa]'), 'The authenticator app is on.', 'ok');
-    return showRecoveryCodes(res.body.recovery_codes);
+    totpTurnedOn();
+    showRecoveryCodes(res.body.recovery_codes);
+    return say($('[data-mfa-status]'), 'The authenticator app is on. Save your recovery codes now.', 'ok');
   },
   'add-passkey': async (form, f) => {
     const options = await api('POST', '/v1/mfa/webauthn/options');
@@ -254,9 +250,8 @@ const ACTIONS = {
     return say(b.form, 'A code is on its way to your phone.', 'ok');
   },
   'start-totp': async (b) => {
-    const section = b.closest('section');
     const res = await api('POST', '/v1/mfa/totp');
-    if (!res.ok) return sayProblem(section, res);
+    if (!res.ok) return sayProblem($('[data-mfa-status]'), res); // the form's own region is still hidden
     const panel = $('[data-totp-enrol]');
     insertQr($('[data-qr]', panel), res.body.qr_svg);
     $('[data-totp-secret]', panel).textContent = res.body.secret;
@@ -291,6 +286,7 @@ const ACTIONS = {
     return res.ok ? location.assign('/sign-in') : sayProblem(document.body, res);
   },
 };
+Object.assign(ACTIONS, recoveryActions({ say }));
 
 document.addEventListener('submit', (e) => {
   const form = e.target;
@@ -312,6 +308,32 @@ document.addEventListener('click', (e) => {
 });
 
 // ---- start-up ---------------------------------------------------------------------------------------
+function startSignedIn() {
+  if (location.hash === '#resumed') history.replaceState(null, '', location.pathname + location.search);
+  start({ expiresIn: Number(document.body.dataset.expiresIn) });
+  onSignedOut(() => location.assign('/sign-in'));
+}
+
+/**
+ * A key-bound session's page load: the navigation carried no DPoP proof, so the server sent this shell.
+ * Ask for the same page again with a proof from this browser's key, and put it in place.
+ */
+async function openBound() {
+  const here = location.pathname + location.search;
+  const res = await tesseraFetch(here, { headers: { accept: 'text/html' } }).catch(() => null);
+  if (!res || res.redirected || !(res.headers.get('content-type') ?? '').startsWith('text/html')) {
+    return location.replace(res?.redirected ? res.url : `/sign-in?next=${encodeURIComponent(here)}`);
+  }
+  const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+  // Never loop: a second shell (or a resume page) here means the proof did not do it.
+  if (['bound', 'resume'].includes(doc.body.dataset.page)) return location.replace(`/sign-in?next=${encodeURIComponent(here)}`);
+  adoptPage(doc);
+  document.title = doc.title;
+  document.body.replaceWith(document.adoptNode(doc.body));
+  if (document.body.dataset.expiresIn !== undefined) startSignedIn();
+  if (location.hash === '#resumed') history.replaceState(null, '', here);
+}
+
 if (page === 'resume') {
   // One try only: coming back here after a successful refresh means the cookies did not stick.
   if (location.hash === '#resumed') location.replace('/sign-in');
@@ -322,10 +344,10 @@ if (page === 'resume') {
       return location.reload();
     });
   }
-} else if (signedInPage) {
-  if (location.hash === '#resumed') history.replaceState(null, '', location.pathname + location.search);
-  start({ expiresIn: Number(document.body.dataset.expiresIn) });
-  onSignedOut(() => location.assign('/sign-in'));
+} else if (page === 'bound') {
+  void openBound();
+} else if (document.body.dataset.expiresIn !== undefined) {
+  startSignedIn();
 }
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
 if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { SecretBox } from './core/crypto.js';
 import { recordKekCheck, unlockKeyEncryptionKey } from './core/kek.js';
+import { Housekeeper, lifecyclePolicy } from './core/housekeeping.js';
 import { DependencyMonitor } from './lib/dependencies.js';
 import { Metrics } from './lib/metrics.js';
 import { KeyManager } from './core/keys.js';
@@ -47,14 +48,11 @@ export interface TesseraOverrides {
   pgSchema?: string;
 }
 
-/** Housekeeping: expired challenges, reset links and revocations no token can outlive any more. */
-function startHousekeeping(store: Store, clock: Clock, log: Logger): () => Promise<void> {
-  const sweep = setInterval(() => {
-    const now = clock.now();
-    Promise.all([store.pruneExpired(now - 3_600_000), store.pruneRevocations(now)]).catch((err: unknown) => log.warn({ err }, 'housekeeping failed'));
-  }, 10 * 60_000);
-  sweep.unref();
-  return async () => clearInterval(sweep);
+/** Housekeeping (core/housekeeping.ts): spent tokens, ended sessions, expired links and codes, old events, revocations. */
+function startHousekeeping(store: Store, clock: Clock, log: Logger, config: Config): () => Promise<void> {
+  const housekeeper = new Housekeeper(store, clock, lifecyclePolicy(config), (err) => log.warn({ err }, 'housekeeping failed'));
+  housekeeper.start();
+  return () => housekeeper.stop();
 }
 
 export async function createTessera(config: Config, overrides: TesseraOverrides = {}): Promise<Tessera> {
@@ -93,7 +91,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       closers.push(async () => keys.stop());
       dependencies.start();
       closers.push(async () => dependencies.stop());
-      closers.push(startHousekeeping(store, clock, log));
+      closers.push(startHousekeeping(store, clock, log, config));
     }
     // local development (a loopback issuer, no SMTP): each outbox mail is logged with its links (mail/outbox.ts)
     const mailer =

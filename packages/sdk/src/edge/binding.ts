@@ -12,6 +12,8 @@ export interface ProofCheck {
   now: () => number;
   /** Resolves true when this jti was seen before, and records it otherwise; may throw to refuse. */
   isReplay: (jti: string, ttlMs: number) => Promise<boolean>;
+  /** The nonce rule for this request (see DpopVerifyOptions.checkNonce); none: nonces are not checked. */
+  checkNonce?: ((nonce: unknown) => boolean) | undefined;
 }
 
 /**
@@ -25,8 +27,10 @@ export function requiredProofKey(claims: { cnf?: { jkt: string } }, scheme: Cred
     if (scheme === 'dpop') throw new TesseraTokenError('invalid_token', 'dpop_scheme_unbound_token');
     return undefined;
   }
-  // A bound token sent as Bearer (or cookie) is what a thief without the private key would do.
-  if (scheme === 'bearer' || scheme === 'cookie') throw new TesseraTokenError('invalid_token', 'dpop_bound_token_as_bearer');
+  // A bound token sent as Bearer is what a thief without the private key would do.
+  if (scheme === 'bearer') throw new TesseraTokenError('invalid_token', 'dpop_bound_token_as_bearer');
+  // A bound browser session (cookie mode): the cookie rides along on its own, the proof is what the
+  // page's non-extractable key adds. A copied cookie without a proof from that key is worthless.
   if (dpopProof === undefined || dpopProof === '') throw new TesseraTokenError('invalid_dpop_proof', 'dpop_proof_missing');
   return jkt;
 }
@@ -46,5 +50,6 @@ export async function verifyBoundProof(token: string, jkt: string, proof: string
     maxAgeSec: check.maxAgeSec,
     now: check.now,
     isReplay: check.isReplay,
+    ...(check.checkNonce ? { checkNonce: check.checkNonce } : {}),
   });
 }

@@ -7,7 +7,7 @@ export type EdgeErrorCode = TesseraTokenErrorCode | 'csrf_failed';
  * The `error` of the WWW-Authenticate challenge an error is answered with (RFC 6750 §3, RFC 9449 §7.1):
  * `credentials` is a challenge without an error (no credential was sent, or another one is needed).
  */
-export type TokenChallenge = 'credentials' | 'invalid_token' | 'invalid_dpop_proof' | 'insufficient_scope';
+export type TokenChallenge = 'credentials' | 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
 
 /** One row of an error table: what a client sees, and what docs/errors.md says about it. */
 export interface ErrorDescription {
@@ -57,6 +57,15 @@ export const TOKEN_ERRORS = {
       'or the replay cache is full and refuses new proofs rather than forget live ones.',
     action: 'Sign a new proof for every request with the key the token is bound to, carrying this request\'s `htm`, `htu` and `ath`, and retry.',
     challenge: 'invalid_dpop_proof',
+  },
+  use_dpop_nonce: {
+    status: 401,
+    title: 'The DPoP proof needs a fresh server nonce',
+    meaning:
+      'The proof carries no `nonce`, or one this server did not issue within the last two nonce windows (RFC 9449 §8, §9). ' +
+      'Browser (cookie-mode) proofs always need one, so a proof cannot be signed in advance for later use.',
+    action: 'Sign a new proof with the `nonce` claim set to the `DPoP-Nonce` response header of this answer, and retry.',
+    challenge: 'use_dpop_nonce',
   },
   insufficient_scope: {
     status: 403,

@@ -27,6 +27,8 @@ export {
 } from './credentials.js';
 export type { CredentialPolicy, CredentialScheme, PresentedCredential } from './credentials.js';
 export { requiredProofKey, verifyBoundProof } from './binding.js';
+export { DpopNonces } from './nonce.js';
+export type { DpopNonceOptions } from './nonce.js';
 export type { ProofCheck } from './binding.js';
 export {
   PROBLEM_TYPE_BASE,

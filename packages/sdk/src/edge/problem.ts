@@ -47,6 +47,8 @@ export function wwwAuthenticate(challenge: TokenChallenge, o: ChallengeOptions):
       return o.scheme === 'dpop' ? `DPoP error="invalid_token", ${algs}` : 'Bearer error="invalid_token"';
     case 'invalid_dpop_proof':
       return `DPoP error="invalid_dpop_proof", ${algs}`;
+    case 'use_dpop_nonce':
+      return `DPoP error="use_dpop_nonce", ${algs}`;
     case 'insufficient_scope': {
       const scope = o.scopes !== undefined && o.scopes.length > 0 ? `, scope="${o.scopes.join(' ')}"` : '';
       return `${o.scheme === 'dpop' ? 'DPoP' : 'Bearer'} error="insufficient_scope"${scope}`;

@@ -61,8 +61,13 @@ export interface VerifyContext {
   ip?: string;
   /** The request's User-Agent, sent along with a geo report. */
   userAgent?: string;
-  /** How the token was presented; a DPoP-bound token presented as Bearer or cookie is refused. */
+  /**
+   * How the token was presented: a DPoP-bound token as Bearer is refused; as the cookie (a first-party
+   * browser session) it needs a proof from its key, as with the DPoP scheme.
+   */
   scheme?: CredentialScheme;
+  /** The server-nonce rule for this request's proof (RFC 9449 §9); see HttpAuthOptions.dpopNonce. */
+  checkNonce?: (nonce: unknown) => boolean;
 }
 
 export interface VerifierStats {

@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { zxcvbn, zxcvbnOptions } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { Semaphore } from '../lib/semaphore.js';
 import { TesseraError } from './errors.js';
 
 export interface Argon2Params {
@@ -13,29 +15,40 @@ export interface Argon2Params {
 /**
  * argon2id via @node-rs/argon2: the work runs on libuv's thread pool, so hashing never blocks the event loop.
  * Parameters come from config, never below OWASP's floor (m=19 MiB, t=2, p=1).
+ *
+ * At most one job per available core runs at a time (`concurrency`); the others queue. More jobs than cores
+ * only share the cores and thrash their caches (each needs its 19 MiB), and the pool's threads then also
+ * starve the event loop: bounded, throughput stays at the raw limit and every other request stays fast.
  */
 export class PasswordHasher {
   readonly #params: Argon2Params;
+  readonly #slots: Semaphore;
   #dummy: Promise<string> | undefined;
 
-  constructor(params: Argon2Params) {
+  constructor(params: Argon2Params, opts: { concurrency?: number } = {}) {
     if (params.memoryCost < 19_456 || params.timeCost < 2 || params.parallelism < 1) {
       throw new TypeError('argon2id parameters below m=19456 KiB, t=2, p=1');
     }
     this.#params = params;
+    this.#slots = new Semaphore(opts.concurrency ?? availableParallelism());
   }
 
   hash(password: string): Promise<string> {
     // Algorithm.Argon2id is an ambient const enum (2), which verbatimModuleSyntax cannot import as a value.
-    return hash(password, { algorithm: 2 as Algorithm, ...this.#params });
+    return this.#slots.run(() => hash(password, { algorithm: 2 as Algorithm, ...this.#params }));
   }
 
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      return await verify(stored, password);
+      return await this.#slots.run(() => verify(stored, password));
     } catch {
       return false; // a malformed stored hash never authenticates
     }
+  }
+
+  /** argon2 jobs running and queued now */
+  load(): { active: number; waiting: number } {
+    return this.#slots.stats();
   }
 
   /**

@@ -66,9 +66,11 @@ export class RiskService {
 
   /** Before a refresh is granted (SessionService's required `refreshGuard`). */
   async onRefresh(session: SessionRow, ctx: RequestContext): Promise<void> {
+    const verdict = assessRisk([RiskService.lastSeen(session, 'refresh')], this.observation(ctx, 'refresh'), this.cfg);
+    // the user is read only when there is something to do: most refreshes are allowed, and rotate() reads it anyway
+    if (verdict.action === 'allow') return;
     const user = await this.d.users.getUserById(session.userId);
     if (!user) return;
-    const verdict = assessRisk([RiskService.lastSeen(session, 'refresh')], this.observation(ctx, 'refresh'), this.cfg);
     await this.apply(verdict, user, session, ctx);
   }
 

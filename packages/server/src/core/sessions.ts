@@ -7,7 +7,7 @@ import { clientFingerprint, liveFamily, presentedToken, requireSessionKey, type 
 import type { SessionRevoker } from './sessions/revoke.js';
 import type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
 import type { TokenService } from './tokens.js';
-import type { GeoPoint, RefreshTokenRow, SessionRow, SessionStore, UserRow, UserStore } from '../store/ports/index.js';
+import type { GeoPoint, Principal, PrincipalStore, RefreshTokenRow, SessionRow, SessionStore, UserRow, UserStore } from '../store/ports/index.js';
 
 export type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
 export type { RefreshGuard } from './sessions/refresh-checks.js';
@@ -22,7 +22,7 @@ export interface SessionConfig {
 }
 
 export interface SessionDeps {
-  store: SessionStore;
+  store: SessionStore & PrincipalStore;
   users: Pick<UserStore, 'getUserById'>;
   tokens: Pick<TokenService, 'issueAccessToken'>;
   revoker: SessionRevoker;
@@ -123,11 +123,11 @@ export class SessionService {
       usedBy: clientFingerprint(ctx),
       successor: refreshRow(successor, session, row.id, now),
       successorSealed: sealed,
+      touch: { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent },
     });
     // Lost a race with a concurrent refresh of the same token: treat it exactly like a replay, so the same
     // client gets the winner's pair and anyone else trips reuse detection.
     if (!won) return this.replayed(row.id, session, ctx);
-    await this.d.store.touchSession(session.id, { lastSeenAt: now, ip: ctx.ip, geo: ctx.geo ?? session.geo, userAgent: ctx.userAgent });
     return this.pair(session, access.token, access.expiresIn, successor.value);
   }
 
@@ -164,9 +164,18 @@ export class SessionService {
   /** A session usable for a request at `now`: not revoked, not past absolute or idle expiry. */
   async live(sessionId: string): Promise<SessionRow | undefined> {
     const s = await this.d.store.getSession(sessionId);
+    return s && this.isLive(s) ? s : undefined;
+  }
+
+  /** A live session with its user and their MFA summary, read in one query (every authenticated request). */
+  async livePrincipal(sessionId: string): Promise<Principal | undefined> {
+    const p = await this.d.store.getPrincipal(sessionId);
+    return p && this.isLive(p.session) ? p : undefined;
+  }
+
+  private isLive(s: SessionRow): boolean {
     const now = this.d.clock.now();
-    if (!s || s.revokedAt !== null || now >= s.expiresAt || now - s.lastSeenAt > this.cfg.idleTtlSec * 1000) return undefined;
-    return s;
+    return s.revokedAt === null && now < s.expiresAt && now - s.lastSeenAt <= this.cfg.idleTtlSec * 1000;
   }
 
   /** A session in any state (revoked and expired ones too), for ownership checks and risk reports. */

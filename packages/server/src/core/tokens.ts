@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import { randomId } from './crypto.js';
 import { TesseraError } from './errors.js';
+import { signJws } from './jws.js';
 import type { KeyManager } from './keys.js';
 
 export type { AccessTokenClaims };
@@ -69,7 +70,7 @@ export class TokenService {
       ...(input.jkt !== undefined ? { cnf: { jkt: input.jkt } } : {}),
       ...(input.loc !== undefined ? { loc: input.loc } : {}),
     };
-    const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: 'at+jwt', kid }).sign(key);
+    const token = signJws(alg, 'at+jwt', kid, claims, key);
     return { token, expiresIn: this.#opts.accessTtlSec, jti, exp };
   }
 

@@ -184,6 +184,12 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   await registerPlugins(app, t);
 
   const auth = new HttpAuth(t);
+  // RFC 9449 §8: the nonce a DPoP client's next proof must carry, on every answer to a proof (and on 401s,
+  // where a client without one learns it); pages carry it in a <meta> tag (pages/routes.ts).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.headers.dpop !== undefined || reply.statusCode === 401) void reply.header('DPoP-Nonce', auth.nonces.current());
+    return payload;
+  });
   limitHooks(app, t);
   const api = app.withTypeProvider<ZodTypeProvider>();
   discoveryRoutes(api, t);

@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyDpopProof, type AccessTokenClaims } from '@tessera/sdk';
 import {
   DEFAULT_DPOP_ALGORITHMS,
+  DpopNonces,
   checkCsrfHeader,
   credentialHeaders,
   extractCredentials,
@@ -15,7 +17,7 @@ import {
 } from '@tessera/sdk/edge';
 import { TesseraError } from '../core/errors.js';
 import type { RequestContext } from '../core/sessions.js';
-import type { SessionRow, UserRow } from '../store/ports/index.js';
+import type { MfaCounts, SessionRow, UserRow } from '../store/ports/index.js';
 import type { TesseraServices } from '../tessera.js';
 import { CsrfTokens, cookieNames } from './cookies.js';
 import { challengeFor, credentialsChallenge } from './problem.js';
@@ -24,6 +26,8 @@ export interface AuthContext {
   claims: AccessTokenClaims;
   user: UserRow;
   session: SessionRow;
+  /** the user's second factors as of this request */
+  mfa: MfaCounts;
   via: CredentialScheme;
 }
 
@@ -60,12 +64,26 @@ function withChallenge(err: unknown, scheme: CredentialScheme | undefined): unkn
 export class HttpAuth {
   readonly names;
   readonly csrf: CsrfTokens;
+  /** DPoP-Nonce values (RFC 9449 §8): stateless, from a key every node derives alike, so any node accepts them. */
+  readonly nonces: DpopNonces;
+  /** TESSERA_BROWSER_KEY_BINDING: whether a cookie-mode sign-in with a proof binds the session to its key */
+  readonly bindsBrowsers: boolean;
   readonly #policy: CredentialPolicy;
 
   constructor(private readonly t: TesseraServices) {
     this.names = cookieNames(t.config.TESSERA_COOKIE_SECURE);
     this.csrf = new CsrfTokens(t.macKey);
+    this.nonces = new DpopNonces({ secret: createHmac('sha256', t.macKey).update('dpop-nonce').digest(), now: () => t.clock.now() });
+    this.bindsBrowsers = t.config.TESSERA_BROWSER_KEY_BINDING;
     this.#policy = { cookieName: this.names.access, dpop: true };
+  }
+
+  /**
+   * The nonce rule for a proof: a browser's (cookie mode) must carry a recent nonce of ours, so a proof
+   * cannot be signed in advance for later; an API client's is checked only when it sends one.
+   */
+  nonceRule(cookieMode: boolean): (nonce: unknown) => boolean {
+    return cookieMode ? (n) => this.nonces.isValid(n) : (n) => n === undefined || this.nonces.isValid(n);
   }
 
   /** The canonical URL of this request for DPoP `htu`: the issuer's origin plus the path, never the Host header. */
@@ -86,8 +104,11 @@ export class HttpAuth {
   // A proof is single-use across every node (RFC 9449 §11.1): the replay cache lives in shared state.
   readonly #isReplay = (jti: string, ttlMs: number): Promise<boolean> => this.t.dpopReplays.isReplay(jti, ttlMs);
 
-  /** Verifies the DPoP proof header of a sign-in or refresh, if present; returns the key thumbprint. */
-  async dpop(request: FastifyRequest, accessToken?: string, expectedJkt?: string): Promise<string | undefined> {
+  /**
+   * Verifies the DPoP proof header of a sign-in or refresh, if present; returns the key thumbprint.
+   * `cookieMode`: the browser transport, whose proofs must carry a recent server nonce.
+   */
+  async dpop(request: FastifyRequest, cookieMode = false): Promise<string | undefined> {
     const proofs = credentialHeaders(request.raw.rawHeaders).dpop;
     if (proofs.length === 0) return undefined;
     // Two DPoP headers would let a proxy and us check different proofs.
@@ -96,14 +117,14 @@ export class HttpAuth {
       const r = await verifyDpopProof(proofs[0], {
         method: request.method,
         url: this.htu(request),
-        ...(accessToken ? { accessToken } : {}),
-        ...(expectedJkt ? { expectedJkt } : {}),
         now: () => this.t.clock.now(),
         isReplay: this.#isReplay,
+        checkNonce: this.nonceRule(cookieMode),
       });
       return r.jkt;
     } catch (err) {
-      throw new TesseraError('invalid_dpop_proof', { reason: isEdgeRefusal(err) ? err.reason : err instanceof Error ? err.message : 'bad proof' });
+      const code = isEdgeRefusal(err) && err.code === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof';
+      throw new TesseraError(code, { reason: isEdgeRefusal(err) ? err.reason : err instanceof Error ? err.message : 'bad proof' });
     }
   }
 
@@ -150,6 +171,7 @@ export class HttpAuth {
       maxAgeSec: 60,
       now: () => this.t.clock.now(),
       isReplay: this.#isReplay,
+      checkNonce: this.nonceRule(presented.scheme === 'cookie'),
     });
   }
 
@@ -168,17 +190,17 @@ export class HttpAuth {
       // their sessions or delete the account through the first-party API.
       if (!opts.clientTokens && claims.client_id !== undefined) throw new TesseraError('invalid_token', { reason: 'token issued to an OAuth client' });
       await this.#checkBinding(request, presented, claims);
-      const session = await this.t.sessions.live(claims.sid);
-      if (!session || session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired' });
-      const user = await this.t.accounts.getUser(claims.sub);
-      if (!user) throw new TesseraError('invalid_token', { reason: 'user gone' });
+      // one query: the session (live, of this subject), its user and the MFA summary
+      const principal = await this.t.sessions.livePrincipal(claims.sid);
+      if (!principal || principal.session.userId !== claims.sub) throw new TesseraError('invalid_token', { reason: 'session revoked or expired, or user gone' });
+      const { session, user, mfa } = principal;
       if (user.disabledAt !== null) throw new TesseraError('invalid_token', { reason: 'account disabled' });
       if (scheme === 'cookie') this.checkCsrf(request, session.id);
       // a token used from a place impossible to reach since the session was last seen: refused now, and the
       // account signed out everywhere, not only at the next refresh (a stolen token is used at once)
       // (a confidential OAuth client calls from its backend, whose address is not the user's: not compared)
       if (!(await this.#fromClientBackend(claims))) await this.t.risk.onAccess(user, session, request.clientIp, () => this.context(request));
-      return { claims, user, session, via: scheme };
+      return { claims, user, session, mfa, via: scheme };
     } catch (err) {
       throw withChallenge(err, scheme);
     }

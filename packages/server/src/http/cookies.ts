@@ -7,6 +7,8 @@ export interface CookieNames {
   access: string;
   refresh: string;
   csrf: string;
+  /** readable: the `ath` (token hash) a key-bound browser session's proofs carry; set only for those */
+  ath: string;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface CookieNames {
  */
 export function cookieNames(secure: boolean): CookieNames {
   // The access and CSRF cookies are the SDK's (one policy for every resource server); the refresh cookie is ours.
-  return { ...cookieNamesFor(secure), refresh: secure ? '__Secure-tessera_rt' : 'tessera_rt' };
+  return { ...cookieNamesFor(secure), refresh: secure ? '__Secure-tessera_rt' : 'tessera_rt', ath: secure ? '__Host-tessera_dpop' : 'tessera_dpop' };
 }
 
 export const REFRESH_COOKIE_PATH = '/v1/token';
@@ -49,6 +51,8 @@ export interface SessionCookies {
   refreshToken: string;
   refreshTtlSec: number;
   csrf: string;
+  /** base64url(SHA-256(access token)) of a key-bound session, else undefined */
+  ath: string | undefined;
 }
 
 export function setSessionCookies(reply: FastifyReply, names: CookieNames, secure: boolean, c: SessionCookies): void {
@@ -56,10 +60,14 @@ export function setSessionCookies(reply: FastifyReply, names: CookieNames, secur
   void reply.setCookie(names.refresh, c.refreshToken, { httpOnly: true, secure, sameSite: 'strict', path: REFRESH_COOKIE_PATH, maxAge: c.refreshTtlSec });
   // Readable by the page's own script (it must copy it into X-CSRF-Token); it grants nothing by itself.
   void reply.setCookie(names.csrf, c.csrf, { httpOnly: false, secure, sameSite: 'strict', path: '/', maxAge: c.refreshTtlSec });
+  // The page cannot read the httpOnly access cookie, yet its DPoP proofs must name that token (`ath`): the
+  // hash is readable, and proves nothing by itself (it is not the token, and the key signs the proof).
+  if (c.ath !== undefined) void reply.setCookie(names.ath, c.ath, { httpOnly: false, secure, sameSite: 'strict', path: '/', maxAge: c.accessTtlSec });
 }
 
 export function clearSessionCookies(reply: FastifyReply, names: CookieNames, secure: boolean): void {
   void reply.clearCookie(names.access, { httpOnly: true, secure, sameSite: 'lax', path: '/' });
   void reply.clearCookie(names.refresh, { httpOnly: true, secure, sameSite: 'strict', path: REFRESH_COOKIE_PATH });
   void reply.clearCookie(names.csrf, { httpOnly: false, secure, sameSite: 'strict', path: '/' });
+  void reply.clearCookie(names.ath, { httpOnly: false, secure, sameSite: 'strict', path: '/' });
 }

@@ -1,8 +1,41 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { PasswordHasher, checkPasswordPolicy, normalizeEmail } from '../../src/core/passwords.js';
+import { Semaphore } from '../../src/lib/semaphore.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { signUp } from '../support/users.js';
+
+describe('bounded argon2 concurrency', () => {
+  it('a semaphore runs at most `limit` tasks, queues the rest in order, refuses none, and frees a slot on failure', async () => {
+    const sem = new Semaphore(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const task = (i: number) => async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      order.push(i);
+      if (i === 1) throw new Error('boom');
+      return i;
+    };
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => sem.run(task(i))));
+    expect(peak).toBe(2);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
+    expect(order.slice(2)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(sem.stats()).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('the hasher runs at most `concurrency` argon2 jobs at once; the others wait and all succeed', async () => {
+    const h = new PasswordHasher({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { concurrency: 2 });
+    const stored = await h.hash('correct horse battery staple');
+    const all = Promise.all(Array.from({ length: 6 }, () => h.verify(stored, 'correct horse battery staple')));
+    expect(h.load()).toEqual({ active: 2, waiting: 4 });
+    expect(await all).toEqual(Array(6).fill(true));
+    expect(h.load()).toEqual({ active: 0, waiting: 0 });
+  });
+});
 
 describe('password hashing and policy', () => {
   it('argon2id with at least m=19 MiB, t=2, p=1; weaker parameters are refused', async () => {

@@ -79,6 +79,9 @@ describe.skipIf(!hasPostgres)('key-encryption key guard (PostgreSQL)', () => {
     }
     await client.query(`alter table ${schema}.users drop column email_verified_at, drop column legacy, drop column disabled_at`);
     await client.query(`drop index ${schema}.users_created_at`);
+    for (const index of ['refresh_tokens_used_at', 'sessions_revoked_at', 'sessions_last_seen_at', 'password_resets_expires_at', 'events_created_at']) {
+      await client.query(`drop index ${schema}.${index}`);
+    }
     await client.query(`delete from ${schema}.kysely_migration where name >= '0003'`);
     const out = await startFails({ TESSERA_DATABASE_URL: url, TESSERA_KEY_ENCRYPTION_KEY: kek(), TESSERA_DATA_DIR: path.join(dir, 'd') });
     expect(out).toContain('TESSERA_KEY_ENCRYPTION_KEY');

@@ -1,6 +1,6 @@
 /**
  * The pages in headless Chromium against a real server on http://localhost:PORT (a secure context, so the
- * browser keeps the Secure `__Host-` cookies). The main server runs on a FakeClock: moving it past the
+ * browser keeps the Secure `__Host-` cookies). The main server runs on a clock the test moves ahead: moving it past the
  * access token's lifetime makes the cookie's token expired without waiting.
  *
  * The five-tab silent-refresh scenario must run in real time (browser timers, cookie Max-Age) across three
@@ -10,7 +10,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/lib/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { PASSWORD, hasChromium, launch, screenshot, signIn, watch } from '../support/browser.js';
 import { linkCount, mailedToken } from '../support/users.js';
@@ -37,11 +37,12 @@ async function fiveTabs(s: TestServer, browser: Browser): Promise<void> {
       tabs.push(tab);
     }
     const [session] = await s.t.store.listLiveSessions(user.id, Date.now());
+    expect(session.dpopJkt).toMatch(/^[\w-]{43}$/); // bound to the browser's key: every request below carries proofs
     const rotations = async () => (await s.t.store.listRefreshTokens(session.id)).filter((r) => r.usedAt !== null).length;
 
     await sleep(3 * ACCESS_TTL * 1000 + 3000);
-    // Right now, without any retry: every tab's requests carry a live access cookie.
-    for (const tab of tabs) expect(await tab.evaluate(() => fetch('/v1/me').then((r) => r.status))).toBe(200);
+    // Right now: every tab's requests carry a live access cookie and a proof from the key the server takes.
+    for (const tab of tabs) expect(await tab.evaluate("import('/static/tessera-client.js').then((m) => m.api('GET', '/v1/me')).then((r) => r.status)")).toBe(200);
     // One refresh per lifetime for the whole browser, not one per tab (~4 in ~93 s, 15+ if tabs refreshed alone).
     const before = await rotations();
     expect(before).toBeGreaterThanOrEqual(3);
@@ -69,7 +70,10 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   let s: TestServer;
   let base: string;
   let browser: Browser;
-  const clock = new FakeClock(Date.now());
+  // A clock that ticks like a real one and can be moved ahead: the pages' DPoP proofs take their `iat` from
+  // the server time the page was served with, and a frozen server clock would see them drift into the future.
+  let skew = 0;
+  const clock: Clock & { advance(ms: number): void } = { now: () => Date.now() + skew, advance: (ms) => void (skew += ms) };
   const contexts: BrowserContext[] = [];
   const newContext = async (viewport = { width: 1280, height: 800 }) => {
     const c = await browser.newContext({ viewport });
@@ -83,11 +87,11 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   beforeAll(async () => {
     // The /admin page's buttons are what these tests exercise; the admin second-factor rule has its own
     // attack test (test/http/admin.security.test.ts), so the admin here signs in with a password.
-    s = await startServer({ clock, env: { TESSERA_ADMIN_REQUIRE_MFA: 'false' } });
+    s = await startServer({ clock, env: { TESSERA_ADMIN_REQUIRE_MFA: 'false', TESSERA_BROWSER_KEY_BINDING: 'true' } });
     base = s.t.config.issuer;
     expect(base).toMatch(/^http:\/\/localhost:\d+$/);
     browser = await launch();
-    realTime = await startServer({ env: { TESSERA_ACCESS_TTL: String(ACCESS_TTL), TESSERA_REFRESH_GRACE: '0' } });
+    realTime = await startServer({ env: { TESSERA_ACCESS_TTL: String(ACCESS_TTL), TESSERA_REFRESH_GRACE: '0', TESSERA_BROWSER_KEY_BINDING: 'true' } });
     // Started, not awaited: settles to null or the error, checked by the last test.
     fiveTabsVerdict = fiveTabs(realTime, browser).then(
       () => null,
@@ -105,6 +109,14 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     const context = await newContext();
     const problems = await watch(context);
     const page = await context.newPage();
+    // every refused request with its proof claims, so a failure says which check refused it
+    const dbg: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() !== 401) return;
+      const proof = r.request().headers().dpop;
+      const claims = proof ? Buffer.from(proof.split('.')[1], 'base64url').toString() : 'no proof';
+      dbg.push(`${r.request().method()} ${r.url()} ${r.headers()['www-authenticate']} ${claims} server-now=${clock.now()}`);
+    });
     await page.goto(`${base}/sign-up`);
     await page.fill('input[name="email"]', 'Ada@Example.com');
     await page.fill('input[name="password"]', PASSWORD);
@@ -140,7 +152,9 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.reload();
     await page.waitForURL(`${base}/account`);
     await expect.poll(() => page.textContent('[data-email]').catch(() => null)).toBe('ada@example.com');
-    await expect.poll(() => refreshes).toEqual([200]);
+    await expect.poll(() => refreshes.length).toBeGreaterThan(0);
+    await sleep(300);
+    expect({ refreshes, dbg }).toEqual({ refreshes: [200], dbg: [] });
 
     await page.click('button[data-action="sign-out"]');
     await page.waitForURL(`${base}/sign-in`);
@@ -193,13 +207,15 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     expect(at.value.split('.')).toHaveLength(3);
 
     // what an injected script can reach: cookies, both storages, and the API's responses
-    const seen = await page.evaluate(async () => {
-      const dump = (st: Storage) => Object.keys(st).map((k) => `${k}=${st.getItem(k)}`).join('\n');
-      const csrf = /__Host-tessera_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
-      const me = await (await fetch('/v1/me')).text();
-      const refreshed = await (await fetch('/v1/token', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) }, body: JSON.stringify({ grant_type: 'refresh_token' }) })).text();
+    // (through the page's client, which adds the CSRF header and the DPoP proof this key-bound session needs)
+    const seen = await page.evaluate<Record<string, string>>(`(async () => {
+      const m = await import('/static/tessera-client.js');
+      const dump = (st) => Object.keys(st).map((k) => k + '=' + st.getItem(k)).join('\\n');
+      const me = JSON.stringify((await m.api('GET', '/v1/me')).body);
+      const refreshed = JSON.stringify((await m.api('POST', '/v1/token', { grant_type: 'refresh_token' })).body);
       return { cookie: document.cookie, local: dump(localStorage), session: dump(sessionStorage), me, refreshed };
-    });
+    })()`);
+    expect(JSON.parse(seen.me)).toMatchObject({ email: 'bo@example.com' });
     const after = await context.cookies();
     const secrets = [at.value, rt.value, ...after.filter((c) => c.httpOnly).map((c) => c.value)];
     for (const secret of secrets) {
@@ -220,6 +236,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await signIn(b, base, 'cy@example.com');
 
     await a.goto(`${base}/account/sessions`);
+    await a.waitForSelector('li.session'); // a key-bound session's page arrives in place, after its shell
     expect(await a.locator('li.session').count()).toBe(2);
     expect(await a.locator('li.session.current').textContent()).toContain('This device');
     await a.click('li.session:not(.current) button[data-action="revoke-session"]');
@@ -232,7 +249,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
   });
 
   it('enrols TOTP from the page, shows recovery codes once, and asks for a code at the next sign-in', async () => {
-    await s.t.accounts.register({ email: 'di@example.com', password: PASSWORD });
+    const di = await s.t.accounts.register({ email: 'di@example.com', password: PASSWORD });
     const context = await newContext({ width: 390, height: 844 });
     const problems = await watch(context);
     const page = await context.newPage();
@@ -267,6 +284,9 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.fill('form[data-form="mfa"] input[name="code"]', totp.generate({ timestamp: clock.now() }));
     await page.click('form[data-form="mfa"] button[type="submit"]');
     await page.waitForURL(`${base}/account`);
+    // the MFA step carried a proof from the key made at its password step: the new session is key-bound
+    const mfaSession = (await s.t.sessions.listLive(di.id)).find((x) => x.amr.includes('otp'));
+    expect(mfaSession?.dpopJkt).toMatch(/^[\w-]{43}$/);
     // the browser logs the deliberate wrong code's 401; nothing else
     expect(problems.filter((p) => !p.includes('status of 401'))).toEqual([]);
     expect(problems).toHaveLength(1);

@@ -11,6 +11,8 @@ import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userLis
 import { emailChanges, erasure } from './contract/lifecycle.js';
 import { emailVerifications, mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
+import { housekeepingBatches } from './contract/pruning.js';
+import { principalRead } from './contract/principal.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
 /** what only the backend can answer, by looking beneath the ports */
@@ -67,6 +69,8 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   oauthKeysAndLogout,
   emailChanges,
   erasure,
+  housekeepingBatches,
+  principalRead,
 ];
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedContractStore>, opts: ContractOptions = {}): void {

@@ -51,5 +51,10 @@ export async function signIn(page: Page, base: string, email: string, opts: { ex
   await page.fill('form[data-form="sign-in"] input[name="password"]', PASSWORD);
   await page.click('form[data-form="sign-in"] button[type="submit"]');
   if (opts.expectMfa) await expect.poll(() => page.isVisible('form[data-form="mfa"]')).toBe(true);
-  else await page.waitForURL(`${base}/account`);
+  else {
+    await page.waitForURL(`${base}/account`);
+    // A key-bound session's page arrives in place after its shell (pages.js openBound): wait for it, so no
+    // request of the page is still in flight when a test moves the server's clock.
+    await page.waitForSelector('body[data-page="account"]');
+  }
 }

@@ -3,6 +3,7 @@ import { userAgentFamily } from '../../core/risk.js';
 import type { EventRow, SessionRow, UserRow, WebauthnCredentialRow } from '../../store/ports/index.js';
 import { timeline } from './event-view.js';
 import { lifecycleSections } from './lifecycle-views.js';
+import { recoveryCodesBox, totpBlock } from './totp-view.js';
 import { html, type Html } from './html.js';
 import { field, layout, place, status, time, type Viewer } from './layout.js';
 
@@ -49,29 +50,8 @@ ${profileSection(u)}
   <h2 id="mfa-h">Two-step verification</h2>
   <p class="muted">Changes here need a sign-in within the last 5 minutes.</p>
   <h3>Authenticator app</h3>
-  ${d.totp
-    ? html`<p><span class="badge on">On</span> Codes from your authenticator app are asked for at sign-in.</p>
-  <p>Recovery codes left: <strong data-recovery-left>${d.recoveryCodesLeft}</strong></p>
-  <p class="actions"><button type="button" class="secondary" data-action="new-recovery-codes">New recovery codes</button>
-  <button type="button" class="danger" data-action="remove-totp">Turn off</button></p>`
-    : html`<p><span class="badge">Off</span></p>
-  <p><button type="button" data-action="start-totp">Set up an authenticator app</button></p>
-  <div data-totp-enrol hidden>
-    <p>Scan this code with your authenticator app, or type the key by hand.</p>
-    <div class="qr" data-qr></div>
-    <p>Key: <code id="totp-secret" data-totp-secret></code></p>
-    <form data-form="verify-totp" method="post">
-      ${field({ name: 'code', id: 'totp-code', label: 'Code from the app', autocomplete: 'one-time-code', inputmode: 'numeric' })}
-      <button type="submit">Turn on</button>
-      ${status()}
-    </form>
-  </div>`}
-  <div class="notice" data-recovery-codes hidden tabindex="-1">
-    <h3>Your recovery codes</h3>
-    <p>Each code works once if you lose your device. Save them now: they will not be shown again.</p>
-    <ol class="codes" data-codes></ol>
-  </div>
-  ${status()}
+  ${totpBlock(d.totp, d.recoveryCodesLeft)}
+  ${recoveryCodesBox()}
 
   <h3>Passkeys</h3>
   ${d.passkeys.length
@@ -99,7 +79,8 @@ function sessionItem(s: SessionRow, currentId: string): Html {
   return html`<li class="session${current ? ' current' : ''}" data-session-id="${s.id}">
 <div><p><strong>${describeDevice(s.userAgent)}</strong>${current ? html` <span class="badge on">This device</span>` : ''}</p>
 <p class="muted">${place(s.geo)}${s.ip ? html` · IP ${s.ip}` : ''}</p>
-<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${describeSignIn(s.amr)}</p></div>
+<p class="muted">Last seen ${time(s.lastSeenAt)} · signed in ${time(s.createdAt)} with ${describeSignIn(s.amr)}</p>
+<p class="muted" data-key-bound="${s.dpopJkt !== null ? 'yes' : 'no'}">${s.dpopJkt !== null ? 'Bound to a key on that device: a copied cookie or token is useless elsewhere' : 'Not key-bound: whoever copies its cookies or token can use them'}</p></div>
 <button type="button" class="danger small" data-action="revoke-session" data-id="${s.id}" aria-label="Sign out ${describeDevice(s.userAgent)}${current ? ' (this device)' : ''}">Sign out</button>
 </li>`;
 }

@@ -131,6 +131,14 @@ export function resumePage(): string {
   return layout({ title: 'Resuming your session', page: 'resume', body: html`<p role="status" aria-live="polite">One moment…</p>` });
 }
 
+/**
+ * A key-bound session's navigation: a browser sends no DPoP proof with a page load, so the cookie alone
+ * shows nothing; the page's script fetches this URL again with a proof from its key (pages.js).
+ */
+export function boundPage(): string {
+  return layout({ title: 'Opening your account', page: 'bound', body: html`<p role="status" aria-live="polite">One moment…</p>` });
+}
+
 export function forbiddenPage(viewer: { email: string; isAdmin: boolean }, expiresIn: number): string {
   return layout({ title: 'Not allowed', page: 'forbidden', viewer, expiresIn, body: html`<p>This page is for administrators.</p><p><a href="/account">Back to your account</a></p>` });
 }

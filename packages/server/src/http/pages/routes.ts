@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TesseraError } from '../../core/errors.js';
 import type { AuthContext, HttpAuth } from '../auth.js';
 import type { EventRow } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
@@ -11,7 +12,7 @@ import { adminPage } from './admin-view.js';
 import { confirmEmailPage } from './lifecycle-views.js';
 import { appsPage } from './oauth-views.js';
 import { PAGE_CSP } from './layout.js';
-import { approveSignInPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage, verifyEmailPage } from './public-views.js';
+import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage, verifyEmailPage } from './public-views.js';
 
 const LINK_PAGES = { '/reset-password': resetPasswordPage, '/verify-email': verifyEmailPage, '/confirm-email': confirmEmailPage, '/approve-sign-in': approveSignInPage };
 
@@ -20,6 +21,14 @@ export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.
 const CLIENT_BUNDLE = createRequire(import.meta.url).resolve('@tessera/browser/bundle');
 
 type SignedIn = (a: AuthContext, expiresIn: number, request: FastifyRequest) => Promise<string>;
+
+/**
+ * The DPoP nonce and the server's time for the page's client: its first proof then carries a valid nonce
+ * and an `iat` on the server's clock (a device clock minutes off would otherwise fail every proof).
+ */
+function withDpopMeta(page: string, nonce: string, now: number): string {
+  return page.replace('<head>\n', `<head>\n<meta name="tessera-dpop-nonce" content="${nonce}" data-now="${now}">\n`);
+}
 
 function sendPage(reply: FastifyReply, page: string, code = 200): FastifyReply {
   return reply
@@ -38,9 +47,19 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, list: false, dotfiles: 'deny' });
   app.get('/static/tessera-client.js', { schema: { hide: true } }, (_request, reply) => reply.sendFile(path.basename(CLIENT_BUNDLE), path.dirname(CLIENT_BUNDLE)));
   const hide = { schema: { hide: true } };
+  const page = (reply: FastifyReply, html: string, code = 200) => sendPage(reply, withDpopMeta(html, auth.nonces.current(), t.clock.now()), code);
 
   // A GET carries no CSRF risk, so authenticate() checks only the access cookie's token and session here.
-  const viewer = async (request: FastifyRequest): Promise<AuthContext | undefined> => auth.authenticate(request).catch(() => undefined);
+  // A key-bound session's plain navigation has no proof: 'bound' (the page script asks again with one).
+  // The script's own request carries a proof: its refusal is the API's 401, which the client acts upon.
+  const viewer = async (request: FastifyRequest): Promise<AuthContext | 'bound' | undefined> => {
+    try {
+      return await auth.authenticate(request);
+    } catch (err) {
+      if (request.headers.dpop !== undefined) throw err;
+      return err instanceof TesseraError && err.code === 'invalid_dpop_proof' ? 'bound' : undefined;
+    }
+  };
   const expiresIn = (a: AuthContext) => Math.max(0, a.claims.exp - Math.floor(t.clock.now() / 1000));
   // The CSRF cookie lives as long as the refresh cookie and, unlike it, is sent with page requests.
   const mayResume = (request: FastifyRequest) => request.cookies[auth.names.csrf] !== undefined;
@@ -48,22 +67,23 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   const signedIn = (path: string, render: SignedIn) =>
     app.get(path, hide, async (request, reply) => {
       const a = await viewer(request);
+      if (a === 'bound') return page(reply, boundPage());
       if (!a) {
-        if (mayResume(request)) return sendPage(reply, resumePage());
+        if (mayResume(request)) return page(reply, resumePage());
         return reply.header('Cache-Control', 'no-store').redirect(`/sign-in?next=${encodeURIComponent(path)}`);
       }
-      return sendPage(reply, await render(a, expiresIn(a), request));
+      return page(reply, await render(a, expiresIn(a), request));
     });
 
   app.get('/', hide, async (request, reply) => {
     const signedInOrMaybe = (await viewer(request)) !== undefined || mayResume(request);
     return reply.header('Cache-Control', 'no-store').redirect(signedInOrMaybe ? '/account' : '/sign-in');
   });
-  app.get('/sign-in', hide, async (_request, reply) => sendPage(reply, signInPage()));
-  app.get('/sign-up', hide, async (_request, reply) => sendPage(reply, signUpPage()));
-  app.get('/forgot-password', hide, async (_request, reply) => sendPage(reply, forgotPasswordPage()));
+  app.get('/sign-in', hide, async (_request, reply) => page(reply, signInPage()));
+  app.get('/sign-up', hide, async (_request, reply) => page(reply, signUpPage()));
+  app.get('/forgot-password', hide, async (_request, reply) => page(reply, forgotPasswordPage()));
   // the pages of mailed links: each renders its form around the link's token
-  for (const [path, render] of Object.entries(LINK_PAGES)) app.get(path, hide, async (request, reply) => sendPage(reply, render(q((request.query as Record<string, unknown>).token))));
+  for (const [path, render] of Object.entries(LINK_PAGES)) app.get(path, hide, async (request, reply) => page(reply, render(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
     const mfa = await t.mfa.manage.summary(a.user);
@@ -73,20 +93,29 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   signedIn('/account/apps', async (a, ttl) => appsPage(a.user, await t.oauth.listApps(a.user.id), ttl));
   signedIn('/account/events', async (a, ttl) => eventsPage(a.user, await t.events.list({ userId: a.user.id, limit: 100 }), ttl));
 
+  adminPageRoute(app, t, viewer, page, expiresIn, mayResume);
+}
+
+type Viewer = (request: FastifyRequest) => Promise<AuthContext | 'bound' | undefined>;
+type Send = (reply: FastifyReply, html: string, code?: number) => FastifyReply;
+
+function adminPageRoute(app: FastifyInstance, t: TesseraServices, viewer: Viewer, page: Send, expiresIn: (a: AuthContext) => number, mayResume: (r: FastifyRequest) => boolean): void {
+  const hide = { schema: { hide: true } };
   app.get('/admin', hide, async (request, reply) => {
     const a = await viewer(request);
+    if (a === 'bound') return page(reply, boundPage());
     if (!a) {
-      if (mayResume(request)) return sendPage(reply, resumePage());
+      if (mayResume(request)) return page(reply, resumePage());
       return reply.header('Cache-Control', 'no-store').redirect('/sign-in?next=%2Fadmin');
     }
-    if (!a.user.isAdmin) return sendPage(reply, forbiddenPage({ email: a.user.email, isAdmin: false }, expiresIn(a)), 403);
+    if (!a.user.isAdmin) return page(reply, forbiddenPage({ email: a.user.email, isAdmin: false }, expiresIn(a)), 403);
     const query = request.query as Record<string, unknown>;
     const filter = { type: q(query.type), user: q(query.user).trim() };
     const subject = filter.user ? await t.accounts.findUser(filter.user) : undefined;
     const events = filter.user && !subject ? [] : await t.events.list({ ...(subject ? { userId: subject.id } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 100 });
     const users = await adminUserList(t, q(query.query), q(query.cursor));
     const emails = await emailsOf(t, events);
-    const page = adminPage(
+    const view = adminPage(
       {
         admin: a.user,
         filter,
@@ -97,7 +126,7 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
       },
       expiresIn(a),
     );
-    return sendPage(reply, page);
+    return page(reply, view);
   });
 }
 

@@ -36,8 +36,7 @@ export function accountRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): 
   const guarded = { preHandler: auth.required };
 
   app.get('/v1/me', { ...guarded, schema: meSchema }, async (request) => {
-    const { user } = authOf(request);
-    const mfa = await t.mfa.manage.summary(user);
+    const { user, mfa } = authOf(request);
     return {
       id: user.id,
       email: user.email,
@@ -45,8 +44,8 @@ export function accountRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): 
       roles: user.isAdmin ? ['admin'] : [],
       mfa: {
         totp: mfa.totp,
-        webauthn: mfa.passkeys.length > 0,
-        passkeys: mfa.passkeys.length,
+        webauthn: mfa.passkeys > 0,
+        passkeys: mfa.passkeys,
         sms: mfa.sms,
         recovery_codes_left: mfa.recoveryCodesLeft,
       },

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TesseraError } from '../../core/errors.js';
+import { accessTokenHash } from '@tessera/sdk';
 import type { IssuedTokens, RequestContext } from '../../core/sessions.js';
 import type { TesseraServices } from '../../tessera.js';
 import { authOf, type HttpAuth } from '../auth.js';
@@ -17,6 +17,7 @@ export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyRep
       refreshToken: tokens.refreshToken,
       refreshTtlSec: t.config.TESSERA_REFRESH_TTL,
       csrf: auth.csrf.issue(tokens.sessionId),
+      ath: tokens.tokenType === 'DPoP' ? accessTokenHash(tokens.accessToken) : undefined,
     });
     // No token in the body: script on the page (or an XSS payload) never sees one.
     return reply.send({ expires_in: tokens.expiresIn, session_id: tokens.sessionId });
@@ -32,8 +33,11 @@ export function sendTokens(t: TesseraServices, auth: HttpAuth, reply: FastifyRep
 
 export async function loginContext(auth: HttpAuth, request: FastifyRequest, transport: 'bearer' | 'cookie'): Promise<RequestContext> {
   if (transport === 'cookie') auth.checkOrigin(request); // login CSRF: a foreign page must not sign a victim into the attacker's account
-  const jkt = await auth.dpop(request);
-  if (jkt && transport === 'cookie') throw new TesseraError('invalid_request', { detail: 'DPoP binding is for the bearer transport.' });
+  // With a proof, a cookie-mode session is bound to the page's key like an API client's (cnf.jkt); the
+  // proof must carry a recent server nonce. Without one (no WebCrypto), the session is unbound.
+  // TESSERA_BROWSER_KEY_BINDING off: a browser's proof is not looked at, and its session stays unbound.
+  if (transport === 'cookie' && !auth.bindsBrowsers) return auth.context(request);
+  const jkt = await auth.dpop(request, transport === 'cookie');
   return auth.context(request, jkt);
 }
 

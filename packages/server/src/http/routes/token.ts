@@ -33,7 +33,8 @@ async function firstPartyRefresh(t: TesseraServices, auth: HttpAuth, request: Fa
     auth.checkCsrf(request, sid);
   }
   // Any valid proof is accepted here; SessionService.refresh refuses one whose key is not the session's.
-  const jkt = await auth.dpop(request);
+  // The browser's (refresh cookie) must carry a recent server nonce, like every cookie-mode proof.
+  const jkt = await auth.dpop(request, fromCookie);
   const tokens = await t.sessions.refresh(presented, auth.context(request, jkt));
   return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
 }

@@ -85,6 +85,15 @@ export interface SqlDialect {
   isUniqueViolation(err: unknown, index?: UniqueIndex): boolean;
   /** true when the database is unreachable or refusing connections (the HTTP edge answers 503) */
   isUnavailable(err: unknown): boolean;
+  /** housekeeping batches pick their rows with FOR UPDATE SKIP LOCKED (false on SQLite: one writer anyway) */
+  readonly skipLocked: boolean;
+  /**
+   * One short write transaction for a housekeeping batch: READ COMMITTED where the database has it (no gap
+   * locks held against new rows), BEGIN IMMEDIATE on SQLite (the write lock first, so no deferred upgrade fails).
+   */
+  batchTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** gives freed pages back after pruning (SQLite: WAL checkpoint and incremental vacuum; the others purge on their own) */
+  compact(db: Db): Promise<void>;
 }
 
 export interface OpenedDatabase {

@@ -72,6 +72,10 @@ export const mysqlDialect: SqlDialect = {
     // MariaDB: "for key 'users_email_unique'"; MySQL 8: "for key 'users.users_email_unique'"
     return typeof message === 'string' && new RegExp(`for key '(?:\\w+\\.)?${index.name}'`).test(message);
   },
+  skipLocked: true,
+  batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => db.transaction().setIsolationLevel('read committed').execute(fn),
+  // InnoDB's purge thread reuses the deleted rows' pages
+  compact: async () => undefined,
   isUnavailable(err) {
     const code = errorCode(err);
     if (code !== undefined && UNAVAILABLE.has(code)) return true;

@@ -50,6 +50,10 @@ export function postgresDialect(schema: string | undefined): SqlDialect {
       if (errorCode(err) !== '23505') return false;
       return index === undefined || (err as { constraint?: unknown }).constraint === index.name;
     },
+    skipLocked: true,
+    batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => db.transaction().setIsolationLevel('read committed').execute(fn),
+    // autovacuum reclaims the deleted rows' space for reuse
+    compact: async () => undefined,
     isUnavailable(err) {
       const code = errorCode(err);
       if (code !== undefined && (UNAVAILABLE.has(code) || code.startsWith('08'))) return true;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
-import type { MigrationProvider } from 'kysely';
+import type { MigrationProvider, SqliteDatabase as KyselySqlite } from 'kysely';
 import type { Database, Db } from '../sql/tables.js';
 import { constrain, errorCode, migrationError } from './dialect.js';
 import type { OpenStoreOptions, OpenedDatabase, SqlDialect } from './dialect.js';
@@ -55,6 +55,14 @@ export const sqliteDialect: SqlDialect = {
     const message = (err as { message?: unknown }).message;
     return typeof message === 'string' && message.endsWith(`: ${index.columns}`);
   },
+  skipLocked: false,
+  batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => immediate(db, (conn) => fn(conn as Db)),
+  // PASSIVE never waits for readers; incremental_vacuum frees pages only where auto_vacuum is INCREMENTAL
+  // (new files; see docs/operations.md for older ones), otherwise SQLite reuses the freed pages itself
+  async compact(db: Db) {
+    await sql`pragma wal_checkpoint(passive)`.execute(db);
+    await sql`pragma incremental_vacuum(2000)`.execute(db);
+  },
   // locked past busy_timeout by another process, or the file cannot be opened or written
   isUnavailable: (err) => /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(errorCode(err) ?? ''),
 };
@@ -76,15 +84,46 @@ function prepareFile(file: string, warn: ((m: string) => void) | undefined): voi
   fs.chmodSync(file, 0o600);
 }
 
+/**
+ * Kysely prepares every query anew (SQLite compiles the SQL each time: 10-15 % of a refresh's CPU); the
+ * SQL text is a query's shape with its values bound apart, so statements can be kept and reused by text.
+ * A statement still iterating a result (`busy`) is never handed out twice: a new one is prepared instead.
+ */
+export function withStatementCache(conn: SqliteDatabase.Database, max = 500): KyselySqlite {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => conn.close(),
+    prepare(text: string) {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) {
+        // most recently used last: the Map's order is the eviction order
+        cache.delete(text);
+        cache.set(text, hit);
+        return hit;
+      }
+      const stmt = conn.prepare(text);
+      if (!hit) {
+        cache.set(text, stmt);
+        if (cache.size > max) cache.delete(cache.keys().next().value as string);
+      }
+      return stmt;
+    },
+  };
+}
+
 export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase {
   if (file === '') throw new Error('sqlite: URL without a path: expected sqlite:PATH or sqlite::memory:');
   const memory = file === ':memory:';
   if (!memory) prepareFile(file, opts.warn);
   const conn = new SqliteDatabase(file);
+  // before the first table exists (a no-op on older files): pruned pages can be given back to the OS
+  conn.pragma('auto_vacuum = INCREMENTAL');
   if (!memory) conn.pragma('journal_mode = WAL');
+  // after a checkpoint the WAL file is cut back to this size instead of keeping its high-water mark
+  conn.pragma('journal_size_limit = 16777216');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('foreign_keys = ON');
   conn.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }), log: opts.log, plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: opts.log, plugins: [new CamelCasePlugin()] });
   return { db, dialect: sqliteDialect };
 }

@@ -9,10 +9,12 @@ import type { ChallengeStore } from './challenges.js';
 import type { ClientStore } from './clients.js';
 import type { EventStore } from './events.js';
 import type { KekCheckStore, KeyStore } from './keys.js';
+import type { HousekeepingStore } from './housekeeping.js';
 import type { LifecycleStore } from './lifecycle.js';
 import type { MaintenanceStore } from './maintenance.js';
 import type { OAuthStore } from './oauth.js';
 import type { PhoneStore } from './phones.js';
+import type { PrincipalStore } from './principal.js';
 import type { RecoveryCodeStore } from './recovery-codes.js';
 import type { ResetStore } from './resets.js';
 import type { RevocationStore } from './revocations.js';
@@ -26,10 +28,12 @@ export type * from './challenges.js';
 export type * from './clients.js';
 export type * from './events.js';
 export type * from './keys.js';
+export type * from './housekeeping.js';
 export type * from './lifecycle.js';
 export type * from './maintenance.js';
 export type * from './oauth.js';
 export type * from './phones.js';
+export type * from './principal.js';
 export type * from './recovery-codes.js';
 export type * from './resets.js';
 export type * from './revocations.js';
@@ -57,4 +61,6 @@ export interface Store
     PhoneStore,
     OAuthStore,
     LifecycleStore,
-    MaintenanceStore {}
+    MaintenanceStore,
+    HousekeepingStore,
+    PrincipalStore {}

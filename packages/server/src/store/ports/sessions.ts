@@ -57,6 +57,8 @@ export interface RotateRefreshArgs {
   usedBy: string;
   successor: RefreshTokenRow;
   successorSealed: string | null;
+  /** the session's last use, written in the same transaction when the rotation wins */
+  touch?: SessionPatch;
 }
 
 export interface SessionStore {

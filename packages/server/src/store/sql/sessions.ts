@@ -32,9 +32,9 @@ export class SqlSessions implements SessionStore {
     return rows.map((r) => sessions.fromRow(r));
   }
 
-  async touchSession(id: string, patch: SessionPatch): Promise<void> {
+  async touchSession(id: string, patch: SessionPatch, db: Db = this.db): Promise<void> {
     const geo = patch.geo === null ? null : JSON.stringify(patch.geo);
-    await this.db.updateTable('sessions').set({ lastSeenAt: patch.lastSeenAt, ip: patch.ip, geo, userAgent: patch.userAgent }).where('id', '=', id).execute();
+    await db.updateTable('sessions').set({ lastSeenAt: patch.lastSeenAt, ip: patch.ip, geo, userAgent: patch.userAgent }).where('id', '=', id).execute();
   }
 
   // The session change and its feed row commit together (durable first): a crash between the two can
@@ -90,6 +90,7 @@ export class SqlSessions implements SessionStore {
         .executeTakeFirst();
       if (!changed(r)) return false;
       await trx.insertInto('refreshTokens').values(args.successor).execute();
+      if (args.touch) await this.touchSession(args.successor.sessionId, args.touch, trx);
       return true;
     });
   }

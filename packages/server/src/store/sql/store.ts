@@ -10,10 +10,12 @@ import type {
   EventStore,
   KekCheckStore,
   KeyStore,
+  HousekeepingStore,
   LifecycleStore,
   MaintenanceStore,
   OAuthStore,
   PhoneStore,
+  PrincipalStore,
   RecoveryCodeStore,
   ResetStore,
   RevocationStore,
@@ -28,10 +30,12 @@ import { SqlChallenges } from './challenges.js';
 import { SqlClients } from './clients.js';
 import { SqlEvents } from './events.js';
 import { SqlKekCheck, SqlKeys } from './keys.js';
+import { SqlHousekeeping } from './housekeeping.js';
 import { SqlLifecycle } from './lifecycle.js';
 import { SqlMaintenance } from './maintenance.js';
 import { SqlOAuth } from './oauth.js';
 import { SqlPhones } from './phones.js';
+import { SqlPrincipal } from './principal.js';
 import { SqlRecoveryCodes } from './recovery-codes.js';
 import { SqlResets } from './resets.js';
 import { SqlRevocations } from './revocations.js';
@@ -77,6 +81,8 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<PhoneStore>(new SqlPhones(db, d)),
     ...methods<OAuthStore>(new SqlOAuth(db, d)),
     ...methods<LifecycleStore>(new SqlLifecycle(db, d)),
+    ...methods<HousekeepingStore>(new SqlHousekeeping(db, d)),
+    ...methods<PrincipalStore>(new SqlPrincipal(db)),
     dialect: maintenance.dialect,
     db,
   };

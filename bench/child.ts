@@ -1,0 +1,67 @@
+/** Starting bench/server-child.ts variants pinned, and talking to them over IPC. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Child {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  call<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  /** resident set size, bytes (Linux /proc) */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+let nextId = 0;
+
+/** `cores`: a taskset CPU list ("0", "0,1"), or undefined for no pinning */
+export async function startChild(name: string, variant: string, env: Record<string, string>, cores: string | undefined): Promise<Child> {
+  const node = [process.execPath, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server-child.ts', variant];
+  const [cmd, ...args] = cores === undefined ? node : ['taskset', '-c', cores, ...node];
+  const child = spawn(cmd, args, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  child.on('message', (m: { id: number; value?: unknown; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error !== undefined) w?.reject(new Error(`${name}: ${m.error}`));
+    else w?.resolve(m.value);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name}: did not start`)), 300_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${name}: exited with ${code}`)));
+  });
+  return {
+    name,
+    port,
+    child,
+    call: <T>(c: string, a: Record<string, unknown> = {}) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ ...a, cmd: c, id });
+      }),
+    rss: () => {
+      try {
+        return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      } catch {
+        return 0;
+      }
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
