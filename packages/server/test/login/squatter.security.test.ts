@@ -26,7 +26,9 @@ const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
 function downgrade(file: string): void {
   const db = new SqliteDatabase(file);
   try {
-    db.exec(`drop table email_changes;
+    db.exec(`drop index refresh_tokens_used_at; drop index sessions_revoked_at; drop index sessions_last_seen_at;
+      drop index password_resets_expires_at; drop index oauth_codes_expires_at; drop index events_created_at;
+      drop table email_changes;
       drop index users_created_at;
       alter table users drop column disabled_at;
       drop table email_verifications;
