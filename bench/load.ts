@@ -105,7 +105,7 @@ export async function mixedLoad(opts: { nodes: number; seconds: number; workers:
   const cluster = await startCluster({ nodes: opts.nodes });
   try {
     const started = Date.now();
-    const run = startMixedLoad(cluster.proxy.url, { workers: opts.workers, pauseMs: 0 });
+    const run = startMixedLoad(cluster.proxy.url, { workers: opts.workers, pauseMs: 0, mailbox: { dataDirs: cluster.nodes.map((n) => n.dataDir!) } });
     await new Promise((r) => setTimeout(r, opts.seconds * 1000));
     await run.stop();
     const elapsed = (Date.now() - started) / 1000;

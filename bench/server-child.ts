@@ -71,7 +71,7 @@ async function seed(t: { store: unknown; hasher: { hash(p: string): Promise<stri
   const now = Date.now();
   for (let i = 0; i < n; i += 1000) {
     const ids = Array.from({ length: Math.min(1000, n - i) }, (_, k) => i + k);
-    await db.insertInto('users').values(ids.map((k) => ({ id: `usr_bench${k}`, email: `bench-${k}@example.test`, passwordHash: hash, isAdmin: 0, passwordResetRequired: 0, createdAt: now }))).execute();
+    await db.insertInto('users').values(ids.map((k) => ({ id: `usr_bench${k}`, email: `bench-${k}@example.test`, passwordHash: hash, isAdmin: 0, passwordResetRequired: 0, createdAt: now, emailVerifiedAt: now, legacy: 0, disabledAt: null }))).execute();
     await db.insertInto('sessions').values(ids.map((k) => ({
       id: `ses_bench${k}`, userId: `usr_bench${k}`, createdAt: now, lastSeenAt: now, expiresAt: now + 86_400_000, ip: '127.0.0.1', geo: null,
       userAgent: 'seed', amr: '["pwd"]', authTime: now, dpopJkt: null, transport: 'bearer' as const, revokedAt: null, revokeReason: null,

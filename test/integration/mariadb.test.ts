@@ -15,6 +15,7 @@ import { spawnServer, type ServerProcess } from '../../packages/server/test/supp
 import { freePort, http } from '../../packages/server/test/support/server.js';
 import { MYSQL_URL, hasMysql } from '../../packages/server/test/support/services.js';
 import { dropMysqlDatabases, freshMysqlDatabase } from '../../packages/server/test/support/store-fixtures.js';
+import { signUp } from '../../packages/server/test/support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const MAIN = path.resolve(import.meta.dirname, '../../examples/notes/src/main.ts');
@@ -80,7 +81,7 @@ describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, t
   /** signs up on node A and signs in on node B */
   const signUpAndIn = async (userAgent = 'client-A') => {
     const email = `maria${++n}@example.com`;
-    expect((await http(a.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+    await signUp(a, email, PASSWORD);
     const l = await http(b.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers: { 'user-agent': userAgent } });
     expect(l.status).toBe(200);
     return { ...(l.body as { access_token: string; refresh_token: string; session_id: string }), email };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../packages/server/test/support/cli.js';
 import { NODE_SOURCE, spawnServer, type ServerProcess } from '../../packages/server/test/support/process.js';
 import { freePort, http } from '../../packages/server/test/support/server.js';
+import { signUp } from '../../packages/server/test/support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const MAIN = path.resolve(import.meta.dirname, '../../examples/notes/src/main.ts');
@@ -71,7 +72,7 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
   let n = 0;
   const signIn = async () => {
     const email = `notes${++n}@example.com`;
-    await http(server.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    await signUp(server, email, PASSWORD);
     const l = await http(server.url, 'POST', '/v1/login', { json: { email, password: PASSWORD } });
     expect(l.status).toBe(200);
     return { ...(l.body as { access_token: string; session_id: string; refresh_token: string }), email };

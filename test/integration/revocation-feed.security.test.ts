@@ -11,6 +11,7 @@ import { randomToken, sha256 } from '../../packages/server/src/core/crypto.js';
 import { redisPrefix } from '../../packages/server/src/state/connect.js';
 import { http, startServer, type TestServer } from '../../packages/server/test/support/server.js';
 import { REDIS_URL, hasRedis } from '../../packages/server/test/support/services.js';
+import { signUp } from '../../packages/server/test/support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const run = randomUUID().slice(0, 8);
@@ -23,7 +24,7 @@ async function withClient(s: TestServer): Promise<{ clientId: string; clientSecr
 }
 
 async function signIn(s: TestServer, email: string): Promise<{ token: string; sid: string }> {
-  await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+  await signUp(s, email, PASSWORD);
   const l = await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD } });
   expect(l.status).toBe(200);
   return { token: l.body.access_token as string, sid: l.body.session_id as string };

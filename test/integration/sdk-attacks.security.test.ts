@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../packages/server/src/core/crypto.js';
 import { attackCases, controlToken, liveAttackContext, type AttackContext } from '../../packages/server/test/support/attack-cases.js';
 import { http, startServer, type TestServer } from '../../packages/server/test/support/server.js';
+import { signUp } from '../../packages/server/test/support/users.js';
 
 /**
  * The core attack table, run against the SDK verifier pointed at a real running Tessera (its discovery
@@ -28,7 +29,7 @@ for (const [alg, ed25519Backend] of runs) {
       await s.t.store.createClient({ id: 'rs_attacks', name: 'attacks', secretHash: sha256(secret), createdAt: Date.now() });
       verifier = createVerifier({ issuer: s.t.config.issuer, clientId: 'rs_attacks', clientSecret: secret, algorithms: [alg], ed25519Backend });
       await verifier.ready();
-      await http(s.url, 'POST', '/v1/accounts', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
+      await signUp(s, 'eve@example.com', 'correct horse battery staple');
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'eve@example.com', password: 'correct horse battery staple' } });
       refreshToken = login.body.refresh_token;
       ctx = liveAttackContext(s.t, alg, login.body.access_token);

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../packages/server/src/core/crypto.js';
 import { http, startServer, type TestServer } from '../../packages/server/test/support/server.js';
+import { signUp } from '../../packages/server/test/support/users.js';
 
 const LONDON = '81.2.69.160';
 const PARIS = '90.84.0.1';
@@ -30,7 +31,7 @@ describe('the SDK refuses impossible travel locally and reports it', () => {
   });
 
   it('a token issued in London is fine from Paris, refused from Sydney; the session is then revoked by the server', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'geo@example.com', password: 'correct horse battery staple' } });
+    await signUp(s, 'geo@example.com', 'correct horse battery staple');
     const l = await http(s.url, 'POST', '/v1/login', { json: { email: 'geo@example.com', password: 'correct horse battery staple' }, headers: { 'x-forwarded-for': LONDON } });
     const token = l.body.access_token as string;
     expect(decodeJwt(token).loc).toEqual({ lat: 51.5, lon: -0.1 });

@@ -17,6 +17,7 @@ import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launch, watch } from '../../packages/server/test/support/browser.js';
 import { freePort } from '../../packages/server/test/support/server.js';
+import { mailedToken } from '../../packages/server/test/support/users.js';
 import { CONSUMER_CJS, CONSUMER_MJS, CONSUMER_MTS, CONSUMER_TS, BROWSER_TS, tsconfig } from './consumer-files.js';
 import { PACKAGES, REPO, cleanEnv, ok, run, staleBuilds, startGroup, waitForHealth } from './support.js';
 
@@ -91,6 +92,9 @@ describe('installable packages', { timeout: 240_000 }, () => {
 
   it('node imports the SDK from .mjs and requires it from .cjs, and both verify a token of the running server', async () => {
     await ok('curl', ['-sf', `${base}/v1/accounts`, '-H', 'content-type: application/json', '-d', JSON.stringify({ email: 'ada@example.com', password: PASSWORD })], { cwd: app });
+    // the click on the verification link, as in the README: the token from the development outbox
+    const token = await mailedToken({ dataDir: path.join(root, 'data') }, 'ada@example.com', 'verify-email');
+    await ok('curl', ['-sf', `${base}/v1/email/verify`, '-H', 'content-type: application/json', '-d', JSON.stringify({ token })], { cwd: app });
     const login = JSON.parse(await ok('curl', ['-sf', `${base}/v1/login`, '-H', 'content-type: application/json', '-d', JSON.stringify({ email: 'ada@example.com', password: PASSWORD })], { cwd: app })) as { access_token: string };
     const me = JSON.parse(await ok('curl', ['-sf', `${base}/v1/me`, '-H', `authorization: Bearer ${login.access_token}`], { cwd: app })) as { id: string };
     writeFileSync(path.join(app, 'consumer.mjs'), CONSUMER_MJS);

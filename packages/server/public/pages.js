@@ -92,6 +92,13 @@ async function afterLogin(form, result) {
   if (result.status === 'mfa-required') return secondStep(result.response.body);
   if (result.status === 'signed-in') return location.assign(nextUrl());
   const res = result.response;
+  if (res.body?.code === 'email_unverified') {
+    const notice = $('[data-unverified-notice]');
+    notice.hidden = false;
+    notice.setAttribute('tabindex', '-1');
+    notice.focus();
+    return say(form, problem(res));
+  }
   if (res.body?.code === 'password_reset_required') {
     const notice = $('[data-reset-notice]');
     if (notice) {
@@ -161,7 +168,18 @@ const FORMS = {
   'sign-up': async (form, f) => {
     const res = await api('POST', '/v1/accounts', { email: f.email, password: f.password });
     if (!res.ok) return say(form, problem(res));
-    return afterLogin(form, await signIn({ email: f.email, password: f.password }));
+    // the same answer for a taken address: either way the next step is in the mailbox
+    const done = $('[data-check-mail]');
+    $('[data-sent-to]', done).textContent = f.email;
+    form.hidden = true;
+    done.hidden = false;
+    return $('h2', done).focus();
+  },
+  'verify-email': async (form, f) => {
+    const res = await api('POST', '/v1/email/verify', { token: f.token });
+    if (!res.ok) return say(form, problem(res), 'error', { href: '/sign-in', label: 'Sign in to get a new link' });
+    form.querySelector('button')?.setAttribute('hidden', '');
+    return say(form, 'Your email address is confirmed.', 'ok', { href: '/sign-in', label: 'Sign in' });
   },
   'forgot-password': async (form, f) => {
     const res = await api('POST', '/v1/password/forgot', { email: f.email });
@@ -212,6 +230,12 @@ const ACTIONS = {
     location.assign('/sign-in');
   },
   'passkey-sign-in': (b) => passkeySignIn(b, false),
+  'resend-verification': async (b) => {
+    const notice = b.closest('[data-unverified-notice]');
+    const email = $('[data-form="sign-in"] input[name="email"]')?.value ?? $('[data-email]')?.textContent ?? '';
+    const res = await api('POST', '/v1/email/verification', { email });
+    return res.ok ? say(notice, 'A new link is on its way (at most a few per hour).', 'ok') : sayProblem(notice, res);
+  },
   'mfa-passkey': (b) => passkeySignIn(b, true),
   'mfa-email': async (b) => {
     const res = await api('POST', '/v1/login/mfa/email', { mfa_token: mfaToken });
@@ -385,6 +409,7 @@ if (page === 'resume') {
 }
 if (page === 'reset-password') history.replaceState(null, '', '/reset-password'); // keep the token out of history
 if (page === 'approve-sign-in') history.replaceState(null, '', '/approve-sign-in');
+if (page === 'verify-email') history.replaceState(null, '', '/verify-email');
 if (page === 'confirm-email') history.replaceState(null, '', '/confirm-email');
 if (page === 'sign-in') {
   // OIDC login_hint: the app already knows who is signing in

@@ -57,6 +57,7 @@ export const configSchema = z.object({
   TESSERA_EXPECTED_NODES: int(1, 10_000).default(1).describe('nodes sharing one Redis: while Redis is down each node limits to its share (limit ÷ nodes), so the fleet keeps the configured limits'),
   // Security review: deployment namespaces, admin step-up, metrics access, risk-report limits.
   TESSERA_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - (at most 64)').optional().describe('namespace of every Redis key and channel, so deployments sharing a Redis never mix (default: derived from the issuer)'),
+  TESSERA_REQUIRE_VERIFIED_EMAIL: bool.default(true).describe('a correct password of an account whose email is not confirmed answers 403 `email_unverified` (`false`: it signs in; unconfirmed accounts still cannot enrol factors, and accounts from before verification existed always sign in)'),
   TESSERA_ADMIN_REQUIRE_MFA: bool.default(true).describe('admin actions need a session whose `amr` holds a second factor (and, always, a sign-in within 5 minutes)'),
   TESSERA_REQUEST_TIMEOUT: int(1, 3600).default(30).describe('seconds a client has to send a whole request (headers and body); slower ones get 408 and are closed'),
   TESSERA_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(256).describe('open connections allowed per peer address (trusted proxies are not bounded); more are closed at once'),

@@ -93,7 +93,10 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
       closers.push(async () => dependencies.stop());
       closers.push(startHousekeeping(store, clock, log, config));
     }
-    const mailer = overrides.mailer ?? openMailer({ ...(config.TESSERA_SMTP_URL ? { smtpUrl: config.TESSERA_SMTP_URL } : {}), from: config.TESSERA_MAIL_FROM, dataDir: config.TESSERA_DATA_DIR });
+    // local development (a loopback issuer, no SMTP): each outbox mail is logged with its links (mail/outbox.ts)
+    const mailer =
+      overrides.mailer ??
+      openMailer({ ...(config.TESSERA_SMTP_URL ? { smtpUrl: config.TESSERA_SMTP_URL } : {}), from: config.TESSERA_MAIL_FROM, dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg), logLinks: isLoopbackIssuer(config.issuer) });
     const sms = overrides.sms ?? new LoggingSmsSender({ dataDir: config.TESSERA_DATA_DIR, log: (msg) => log.info(msg) });
     // One-shot CLI commands never locate anyone: skip loading the ~130 MB city database.
     const geo = overrides.oneShot ? nullGeoLocator : await openGeoLocator(config.TESSERA_GEOIP_DB);
@@ -115,4 +118,10 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     for (const c of closers.reverse()) await c().catch(() => undefined);
     throw err;
   }
+}
+
+/** http://localhost, 127.0.0.0/8 or [::1]: a developer's own machine */
+function isLoopbackIssuer(issuer: string): boolean {
+  const host = new URL(issuer).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }

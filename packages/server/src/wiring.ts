@@ -32,7 +32,10 @@ import { PasswordHasher } from './core/passwords.js';
 import { ReplayCache } from './core/replay.js';
 import { RevocationFeed } from './core/revocations.js';
 import { RiskService } from './core/risk-service.js';
+import { AccountReclaim } from './core/reclaim.js';
 import { SessionService } from './core/sessions.js';
+import { SignUp } from './core/signup.js';
+import { EmailVerification } from './core/verification.js';
 import { SessionRevoker } from './core/sessions/revoke.js';
 import { TokenService } from './core/tokens.js';
 import type { GeoLocator } from './geo/mmdb.js';
@@ -57,6 +60,10 @@ export interface TesseraServices {
   feed: RevocationFeed;
   sessions: SessionService;
   accounts: AccountService;
+  /** `POST /v1/accounts`: sign-up that does not reveal taken addresses */
+  signUp: SignUp;
+  /** verification links: sending, resending, consuming */
+  verification: EmailVerification;
   /** change of email and deletion */
   lifecycle: LifecycleService;
   /** the security notices by mail (drained at shutdown) */
@@ -159,11 +166,20 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
     { emailOtp: config.TESSERA_MFA_EMAIL_OTP, smsOtp: config.TESSERA_MFA_SMS_OTP, totpFailuresPerDay: config.TESSERA_TOTP_FAILURES_PER_DAY },
   );
   const approvals = new LoginApprovals({ challenges: store, users: store, guard, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
+  // mail work after the response: its duration must not tell a free address from a taken one
+  const defer = (work: () => Promise<void>): void => {
+    setImmediate(() => {
+      work().catch((err: unknown) => log.error({ err }, 'deferred mail work failed'));
+    });
+  };
+  const verification = new EmailVerification({ users: store, verifications: store, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
+  const signUp = new SignUp({ users: store, hasher, verification, state, events, mailer: a.mailer, clock, defer }, { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer });
+  const reclaim = new AccountReclaim({ factors: mfa.manage, events, mailer: a.mailer, onMailError: (err) => log.error({ err }, 'security mail failed') }, { issuer: config.issuer });
   const accounts = new AccountService(
-    { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion, approvals },
-    { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer, resetTtlSec: 30 * 60 },
+    { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion, approvals, verification, reclaim, defer },
+    { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer, resetTtlSec: 30 * 60, requireVerifiedEmail: config.TESSERA_REQUIRE_VERIFIED_EMAIL },
   );
-  return { hasher, guard, mfa, accounts, approvals };
+  return { hasher, guard, mfa, accounts, approvals, signUp, verification };
 }
 
 /** Security notices, change of email, deletion, export and the admin user list. */
@@ -205,7 +221,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   const events = new EventLog(store, clock);
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
-  const { hasher, guard, mfa, accounts, approvals } = signInServices(config, a, events, sessions, risk);
+  const { hasher, guard, mfa, accounts, approvals, signUp, verification } = signInServices(config, a, events, sessions, risk);
   const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
   const oauth = oauthService(config, a, events, sessions, feed);
   const services: TesseraServices = {
@@ -220,6 +236,8 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     feed,
     sessions,
     accounts,
+    signUp,
+    verification,
     lifecycle,
     notices,
     exportAccount,

@@ -11,6 +11,8 @@ import { passwordResetMail, setPasswordMail } from './notices/templates.js';
 import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHasher } from './passwords.js';
 import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';
 import type { ResetStore, UserRow, UserStore } from '../store/ports/index.js';
+import type { AccountReclaim } from './reclaim.js';
+import type { EmailVerification } from './verification.js';
 
 export type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
 
@@ -25,6 +27,8 @@ export interface AccountConfig {
   passwordMinLength: number;
   issuer: string;
   resetTtlSec: number;
+  /** TESSERA_REQUIRE_VERIFIED_EMAIL: an unverified (non-legacy) account's correct password answers 403 */
+  requireVerifiedEmail: boolean;
 }
 
 /** Everything an account service needs; the security hooks are required, so none can be forgotten. */
@@ -45,6 +49,12 @@ export interface AccountDeps {
   completion: LoginCompletion;
   /** the owner's approval by mail, for a correct password past the daily failure cap without a factor */
   approvals: Pick<LoginApprovals, 'request'>;
+  /** mails a new verification link (rate-limited per account) to an unverified account that tries to sign in */
+  verification: Pick<EmailVerification, 'send'>;
+  /** removes every factor of an account a reset reclaims (core/reclaim.ts) */
+  reclaim: Pick<AccountReclaim, 'reclaim'>;
+  /** runs mail work after the response is sent */
+  defer: (work: () => Promise<void>) => void;
 }
 
 export class AccountService {
@@ -58,6 +68,10 @@ export class AccountService {
     return ref.includes('@') ? this.d.users.getUserByEmail(normalizeEmail(ref)) : this.d.users.getUserById(ref.trim());
   }
 
+  /**
+   * An account the operator vouches for (`tessera users create`, the admin API): created verified. People
+   * signing up themselves go through core/signup.ts, which proves the mailbox first.
+   */
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
     const email = normalizeNewEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });
@@ -68,6 +82,8 @@ export class AccountService {
       isAdmin: input.isAdmin ?? false,
       passwordResetRequired: false,
       createdAt: this.d.clock.now(),
+      emailVerifiedAt: this.d.clock.now(),
+      legacy: false,
       disabledAt: null,
     };
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
@@ -88,6 +104,9 @@ export class AccountService {
       isAdmin,
       passwordResetRequired: false,
       createdAt: this.d.clock.now(),
+      // unverified until the owner follows the set-password link (a reset, which proves the mailbox)
+      emailVerifiedAt: null,
+      legacy: false,
       disabledAt: null,
     };
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
@@ -108,6 +127,7 @@ export class AccountService {
     const { capped } = await this.d.guard.admit(key);
     // account enumeration: unknown email and wrong password look the same
     const user = await this.verifyPassword(key, input.password, input.ctx, capped);
+    this.requireVerified(user);
     if (capped) return this.pastDailyCap(user, input.ctx, input.transport);
     await this.d.guard.recordSuccess(key);
     await this.upgradeHash(user, input.password);
@@ -141,6 +161,17 @@ export class AccountService {
     if (methods.length > 0) return { kind: 'mfa', mfaToken: await this.d.secondFactor.challenge(user, ctx, transport), methods };
     await this.d.approvals.request(user, ctx);
     throw new TesseraError('approval_required', { reason: 'daily failure cap: approval mailed to the owner' });
+  }
+
+  /**
+   * Squatting: an address nobody has proven to own must not sign in (told only after the correct password,
+   * so the answer enumerates nothing a wrong one would not). A new link goes out, within its hourly budget.
+   * Accounts from before verification existed are grandfathered; a reset reclaims them instead.
+   */
+  private requireVerified(user: UserRow): void {
+    if (!this.cfg.requireVerifiedEmail || user.emailVerifiedAt !== null || user.legacy) return;
+    this.d.defer(async () => void (await this.d.verification.send(user)));
+    throw new TesseraError('email_unverified', { reason: 'correct password, email not verified' });
   }
 
   /** A wrong password past the daily cap is refused with the cap's 429, as before the password was checked. */
@@ -219,7 +250,11 @@ export class AccountService {
     // sibling links: another link of the same user, mailed earlier, must not reset the new password again
     await this.d.resets.voidPasswordResets(user.id, this.d.clock.now());
     await this.d.users.setPasswordResetRequired(user.id, false);
-    // the reset proves the mailbox: the failure counters an attacker ran up no longer hold the owner back
+    // The reset proves the mailbox, so the address is now verified. If it never was, whoever set the account
+    // up (a squatter who registered the address first) may not be its owner: their factors go, before the
+    // sessions, so none of them can sign in again in between.
+    if (await this.d.users.markEmailVerified(user.id, this.d.clock.now())) await this.d.reclaim.reclaim(user, ctx);
+    // the failure counters an attacker ran up no longer hold the owner back
     await this.d.guard.clear(user.email);
     await this.d.secondFactor.unlockFactors(user.id);
     await this.d.sessions.revokeAll(user.id, 'password_reset');

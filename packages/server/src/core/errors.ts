@@ -128,6 +128,12 @@ export const ERRORS = {
     meaning: 'The password was correct, but the account is under a password-guessing attack and this address has never signed in to it; a single-use approval link was mailed to the address of the account.',
     action: 'Open the approval link from the mail, then sign in again from the same device.',
   },
+  email_unverified: {
+    status: 403,
+    title: 'The email address is not confirmed yet',
+    meaning: 'The account has not proven that it owns its email address: the password was correct, but with `TESSERA_REQUIRE_VERIFIED_EMAIL` an unconfirmed account cannot sign in, and no unconfirmed account can set up a second factor. A new confirmation link was mailed (at most a few per hour).',
+    action: 'Open the confirmation link from the mail (`POST /v1/email/verify`), or ask for a new one (`POST /v1/email/verification`).',
+  },
   factor_locked: {
     status: 403,
     title: 'Authenticator codes are locked on this account',

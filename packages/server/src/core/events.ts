@@ -4,6 +4,9 @@ import { eventTitle } from './notices/wording.js';
 
 export type SecurityEventType =
   | 'account_created'
+  | 'email_verified'
+  | 'sign_up_existing'
+  | 'account_reclaimed'
   | 'login_succeeded'
   | 'login_failed'
   | 'logout'

@@ -13,6 +13,7 @@ import { limitConnectionsPerIp } from './connections.js';
 import { errorHandler, problemBody, sendProblem } from './problem.js';
 import { TesseraError } from '../core/errors.js';
 import { loginRoutes } from './routes/login.js';
+import { verificationRoutes } from './routes/verification.js';
 import { accountRoutes } from './routes/account.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -193,6 +194,7 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   const api = app.withTypeProvider<ZodTypeProvider>();
   discoveryRoutes(api, t);
   loginRoutes(api, t, auth);
+  verificationRoutes(api, t);
   accountRoutes(api, t, auth);
   lifecycleRoutes(api, t, auth);
   mfaRoutes(api, t, auth);

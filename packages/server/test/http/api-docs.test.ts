@@ -60,7 +60,8 @@ describe('docs/api.md, /openapi.json and the registered routes agree', () => {
   });
 
   it('keeps "Not implemented yet" true: none of those endpoints is served', () => {
-    expect(md.planned.length).toBeGreaterThan(0);
+    // every planned route may be served by now: then the list names none
+    expect(md.planned.length).toBeGreaterThanOrEqual(0);
     const keys = served.map((r) => r.key);
     expect(md.planned.filter((k) => keys.includes(k)), 'served now: document it and take it off the list').toEqual([]);
   });

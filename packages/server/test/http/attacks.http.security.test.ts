@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attackCases, controlToken, liveAttackContext, type AttackContext } from '../support/attack-cases.js';
 import { dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 /**
  * The attack table from the token service, run end to end against a protected route: every forged or
@@ -14,7 +15,7 @@ for (const [alg, db] of [['EdDSA', 'sqlite'], ['ES256', 'sqlite'], ['HS256', 'sq
     let mfaLike: string;
     beforeAll(async () => {
       s = await startServer({ db: db, env: { TESSERA_SIGNING_ALG: alg, ...(alg === 'HS256' ? { TESSERA_HS256_SECRET: 'an-hs256-secret-that-is-at-least-32-bytes-long' } : {}) } });
-      await http(s.url, 'POST', '/v1/accounts', { json: { email: 'mallory@example.com', password: 'correct horse battery staple' } });
+      await signUp(s, 'mallory@example.com', 'correct horse battery staple');
       const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'mallory@example.com', password: 'correct horse battery staple' } });
       refreshToken = login.body.refresh_token;
       mfaLike = `${refreshToken.split('.')[0]}x.${refreshToken.split('.')[1]}`;

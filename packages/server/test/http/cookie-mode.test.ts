@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, dbUnavailable, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -34,7 +35,7 @@ for (const db of DB_KINDS) {
     };
     beforeAll(async () => {
       s = await startServer({ db });
-      await fetch(`${s.url}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@example.com', password: PASSWORD }) });
+      await signUp(s, 'carol@example.com', PASSWORD);
     });
     afterAll(async () => s?.close());
 

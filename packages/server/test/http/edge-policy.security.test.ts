@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -26,7 +27,7 @@ describe('the server authenticates by the SDK\'s edge policy', () => {
   beforeAll(async () => {
     // No grace window, so the second use of a refresh token is a reuse.
     s = await startServer({ env: { TESSERA_REFRESH_GRACE: '0' } });
-    for (const email of ['ivy@example.com', 'jay@example.com']) await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    for (const email of ['ivy@example.com', 'jay@example.com']) await signUp(s, email, PASSWORD);
     const a = await http(s.url, 'POST', '/v1/login', { json: { email: 'ivy@example.com', password: PASSWORD } });
     const b = await http(s.url, 'POST', '/v1/login', { json: { email: 'jay@example.com', password: PASSWORD } });
     token = a.body.access_token;

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { mailedToken } from '../support/users.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const run = promisify(execFile);
@@ -20,10 +21,22 @@ const run = promisify(execFile);
 const CLIENT = `import createClient from 'openapi-fetch';
 import type { paths } from './api.js';
 
-export async function signInAndFetchMe(baseUrl: string, email: string, password: string): Promise<{ id: string; email: string; totp: boolean }> {
+export async function signUp(baseUrl: string, email: string, password: string): Promise<void> {
   const client = createClient<paths>({ baseUrl });
   const created = await client.POST('/v1/accounts', { body: { email, password } });
-  if (created.response.status !== 201) throw new Error('sign-up failed: ' + String(created.response.status));
+  if (created.response.status !== 202) throw new Error('sign-up failed: ' + String(created.response.status));
+  const status: 'verification_sent' | undefined = created.data?.status;
+  if (status !== 'verification_sent') throw new Error('unexpected sign-up answer');
+}
+
+export async function verifyEmail(baseUrl: string, token: string): Promise<void> {
+  const client = createClient<paths>({ baseUrl });
+  const r = await client.POST('/v1/email/verify', { body: { token } });
+  if (r.response.status !== 204) throw new Error('verification failed: ' + String(r.response.status));
+}
+
+export async function signInAndFetchMe(baseUrl: string, email: string, password: string): Promise<{ id: string; email: string; totp: boolean }> {
+  const client = createClient<paths>({ baseUrl });
   const login = await client.POST('/v1/login', { body: { email, password } });
   if (login.error) throw new Error('login failed: ' + login.error.code);
   if (!('access_token' in login.data)) throw new Error('expected tokens in the body');
@@ -73,7 +86,10 @@ describe('a typed client generated from /openapi.json', () => {
   }, 60_000);
 
   it('signs up, signs in and reads /v1/me against a running server', async () => {
-    const mod = (await import(path.join(dir, 'client.ts'))) as { signInAndFetchMe: (u: string, e: string, p: string) => Promise<{ id: string; email: string; totp: boolean }> };
+    type Fn<R> = (u: string, e: string, p: string) => Promise<R>;
+    const mod = (await import(path.join(dir, 'client.ts'))) as { signUp: Fn<void>; verifyEmail: (u: string, token: string) => Promise<void>; signInAndFetchMe: Fn<{ id: string; email: string; totp: boolean }> };
+    await mod.signUp(s.url, 'typed.client@example.com', 'correct horse battery staple');
+    await mod.verifyEmail(s.url, await mailedToken({ dataDir: s.dataDir }, 'typed.client@example.com', 'verify-email'));
     const me = await mod.signInAndFetchMe(s.url, 'typed.client@example.com', 'correct horse battery staple');
     expect(me).toMatchObject({ email: 'typed.client@example.com', totp: false });
     expect(me.id).toMatch(/\S/);

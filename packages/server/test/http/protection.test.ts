@@ -6,6 +6,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 import { mailText, startSmtpSink, type SmtpSink } from '../support/smtp.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LONDON = '81.2.69.160';
@@ -20,7 +21,7 @@ describe('brute-force limits over HTTP', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer({ env: { TESSERA_TRUST_PROXY: 'loopback', TESSERA_LOGIN_LIMIT_PER_IP: '150', TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF: '5' } });
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'victim@example.com', password: PASSWORD } });
+    await signUp(s, 'victim@example.com', PASSWORD);
   });
   afterAll(async () => s?.close());
 
@@ -48,7 +49,7 @@ describe('brute-force limits over HTTP', () => {
   it('an untrusted peer cannot change its rate-limit identity with X-Forwarded-For', async () => {
     const direct = await startServer({ env: { TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF: '3' } }); // no trusted proxy
     try {
-      await http(direct.url, 'POST', '/v1/accounts', { json: { email: 'spoof@example.com', password: PASSWORD } });
+      await signUp(direct, 'spoof@example.com', PASSWORD);
       const codes: number[] = [];
       for (let i = 0; i < 6; i++) {
         const r = await http(direct.url, 'POST', '/v1/login', { json: { email: 'spoof@example.com', password: 'nope nope nope' }, headers: { 'x-forwarded-for': `192.0.2.${i + 1}` } });
@@ -91,7 +92,7 @@ describe('impossible travel over HTTP (real SMTP)', () => {
   const refresh = (rt: string, ip: string) => http(s.url, 'POST', '/v1/token', { json: { grant_type: 'refresh_token', refresh_token: rt }, headers: from(ip) });
 
   it('London, then Sydney 10 minutes later: refused, revoked, reset required, event, mail; the reset link restores access', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'traveller@example.com', password: PASSWORD } });
+    await signUp(s, 'traveller@example.com', PASSWORD, { smtp });
     const login = await signIn('traveller@example.com', LONDON);
     expect(login.status).toBe(200);
     clock.advance(10 * 60_000);
@@ -124,7 +125,7 @@ describe('impossible travel over HTTP (real SMTP)', () => {
   });
 
   it('London → Paris a minute later is allowed; London → Tokyo two days later is allowed', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'commuter@example.com', password: PASSWORD } });
+    await signUp(s, 'commuter@example.com', PASSWORD, { smtp });
     const login = await signIn('commuter@example.com', LONDON);
     clock.advance(60_000);
     const paris = await refresh(login.body.refresh_token, PARIS);
@@ -142,7 +143,7 @@ describe('forgot-password does not enumerate accounts', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tessera-forgot-'));
     server = await spawnServer({ TESSERA_DATA_DIR: dir, TESSERA_LOGIN_LIMIT_PER_IP: '100000', TESSERA_RATE_LIMIT_PER_SECOND: '10000' });
-    await http(server.url, 'POST', '/v1/accounts', { json: { email: 'known@example.com', password: PASSWORD } });
+    await signUp(server, 'known@example.com', PASSWORD);
   }, 60_000);
   afterAll(async () => {
     await server?.stop();

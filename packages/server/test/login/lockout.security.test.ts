@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { CapturingMailer, from, login } from './support.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -17,7 +18,7 @@ describe('per-account daily failure cap without lockout', () => {
   afterAll(async () => s?.close());
 
   async function register(email: string): Promise<void> {
-    expect((await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+    await signUp(s, email, PASSWORD);
   }
 
   /** twenty addresses × 5 wrong passwords: the default cap of 100 failures a day trips */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServer, type Res, type TestServer } from '../support/server.js';
 import { from, login } from './support.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -12,7 +13,7 @@ describe('POST /v1/password/change through the login guard (issue 17 item 4)', (
   afterAll(async () => s?.close());
 
   async function signedIn(email: string, ip: string): Promise<string> {
-    expect((await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+    await signUp(s, email, PASSWORD);
     const l = await login(s.url, email, PASSWORD, ip);
     expect(l.status).toBe(200);
     return l.body.access_token as string;

@@ -3,6 +3,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { PasswordHasher, checkPasswordPolicy, normalizeEmail } from '../../src/core/passwords.js';
 import { Semaphore } from '../../src/lib/semaphore.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 describe('bounded argon2 concurrency', () => {
   it('a semaphore runs at most `limit` tasks, queues the rest in order, refuses none, and frees a slot on failure', async () => {
@@ -86,7 +87,7 @@ describe('sessions: rehash on login, idle and absolute expiry', () => {
   afterAll(async () => s?.close());
 
   it('a hash with old parameters is upgraded on the next successful login', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'old@example.com', password: 'correct horse battery staple' } });
+    await signUp(s, 'old@example.com', 'correct horse battery staple');
     const user = (await s.t.store.getUserByEmail('old@example.com'))!;
     const weaker = await new PasswordHasher({ memoryCost: 19456, timeCost: 3, parallelism: 1 }).hash('correct horse battery staple');
     await s.t.store.setPasswordHash(user.id, weaker);
@@ -97,7 +98,7 @@ describe('sessions: rehash on login, idle and absolute expiry', () => {
   });
 
   it('an idle session and a session past its absolute lifetime cannot refresh', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'idle@example.com', password: 'correct horse battery staple' } });
+    await signUp(s, 'idle@example.com', 'correct horse battery staple');
     const login = async () => (await http(s.url, 'POST', '/v1/login', { json: { email: 'idle@example.com', password: 'correct horse battery staple' } })).body;
     const refresh = (rt: string) => http(s.url, 'POST', '/v1/token', { json: { grant_type: 'refresh_token', refresh_token: rt } });
 

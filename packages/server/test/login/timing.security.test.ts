@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -10,7 +11,7 @@ describe('login timing does not reveal whether an account exists', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startServer({ env: { TESSERA_LOGIN_FAILURES_BEFORE_BACKOFF: '100' } });
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'frank@example.com', password: 'correct horse battery staple' } });
+    await signUp(s, 'frank@example.com', 'correct horse battery staple');
   });
   afterAll(async () => s?.close());
 

@@ -9,13 +9,14 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { SessionService, type SessionDeps } from '../../src/core/sessions.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LONDON = '81.2.69.160';
 const SYDNEY = '1.1.1.1';
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const from = (ip: string) => ({ 'x-forwarded-for': ip, 'user-agent': UA });
-const CFG = { passwordMinLength: 8, issuer: 'http://localhost', resetTtlSec: 1800 };
+const CFG = { passwordMinLength: 8, issuer: 'http://localhost', resetTtlSec: 1800, requireVerifiedEmail: true };
 
 /**
  * Never called: each line below must fail to type-check (`tsc --noEmit` runs over the tests and fails on an
@@ -72,6 +73,9 @@ describe('services are wired by construction', () => {
       secondFactor: t.mfa.login,
       completion: new LoginCompletion(t.sessions, t.events, t.clock),
       approvals: t.approvals,
+      verification: t.verification,
+      reclaim: { reclaim: async () => undefined },
+      defer: () => undefined,
     };
     const unguarded = new AccountService(deps, CFG);
     const ctx = { ip: '203.0.113.7', userAgent: UA, geo: null };
@@ -81,7 +85,7 @@ describe('services are wired by construction', () => {
   });
 
   it('attack: the risk check runs on a password sign-in — London, then Sydney 10 minutes later is refused and signed out', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'jetset@example.com', password: PASSWORD } });
+    await signUp(s, 'jetset@example.com', PASSWORD, { smtp });
     const first = await http(s.url, 'POST', '/v1/login', { json: { email: 'jetset@example.com', password: PASSWORD }, headers: from(LONDON) });
     expect(first.status).toBe(200);
     clock.advance(10 * 60_000);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp.js';
 import { openMailer } from '../../src/mail/connect.js';
 import { OutboxMailer } from '../../src/mail/outbox.js';
+import { verifyEmailMail } from '../../src/core/notices/verification.js';
 import { SmtpMailer } from '../../src/mail/smtp.js';
 import { emailOtpMail, escapeHtml, formatPlace, newSignInMail, passwordResetMail, securityAlertMail } from '../../src/core/notices/templates.js';
 
@@ -78,6 +79,17 @@ describe('outbox mailer', () => {
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain('bob@example.com');
     expect(logs[0]).not.toContain('493817');
+  });
+
+  it('links reach the log only in local development (logLinks), so the quick start is one click', async () => {
+    const link = 'http://localhost:3000/verify-email?token=abc.secretpart';
+    const quiet: string[] = [];
+    await openMailer({ from: FROM, dataDir: dir, log: (m) => quiet.push(m) }).send({ to: 'cy@example.com', ...verifyEmailMail({ link, expiresInHours: 24 }) });
+    expect(quiet.join('\n')).not.toContain('secretpart');
+    const local: string[] = [];
+    await openMailer({ from: FROM, dataDir: dir, log: (m) => local.push(m), logLinks: true }).send({ to: 'cy@example.com', ...verifyEmailMail({ link, expiresInHours: 24 }) });
+    expect(local).toHaveLength(1);
+    expect(local[0]).toContain(link);
   });
 });
 

@@ -8,6 +8,7 @@ import { MFA_TOKEN_MAX_ATTEMPTS, SMS_OTP_SENDS_PER_TOKEN } from '../../src/core/
 import { SMS_ENROL_MAX_ATTEMPTS, SMS_SENDS_PER_ACCOUNT_PER_HOUR, SMS_SENDS_PER_NUMBER_PER_DAY } from '../../src/core/mfa/phone.js';
 import type { SqlStore } from '../../src/store/connect.js';
 import { DB_KINDS, dbUnavailable, http, startServer, type DbKind, type TestServer } from '../support/server.js';
+import { signUp as createAccount } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
@@ -52,7 +53,7 @@ class Harness {
   }
 
   async signUp(email: string): Promise<string> {
-    expect((await this.req('POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+    await createAccount(this.s, email, PASSWORD);
     const l = await this.req('POST', '/v1/login', { json: { email, password: PASSWORD } });
     expect(l.status).toBe(200);
     return l.body.access_token as string;
@@ -268,7 +269,7 @@ describe('SMS second factor: attacks and limits', () => {
   });
 
   it('enrolment needs a sign-in within 5 minutes, and a session at all', async () => {
-    await h.req('POST', '/v1/accounts', { json: { email: 'stale-sms@example.com', password: PASSWORD } });
+    await createAccount(h.s, 'stale-sms@example.com', PASSWORD);
     const l = await h.req('POST', '/v1/login', { json: { email: 'stale-sms@example.com', password: PASSWORD } });
     h.clock.advance(6 * 60_000);
     const r = await h.req('POST', '/v1/token', { json: { grant_type: 'refresh_token', refresh_token: l.body.refresh_token } });

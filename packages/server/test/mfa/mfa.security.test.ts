@@ -6,6 +6,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { MFA_ACCOUNT_ATTEMPTS, MFA_TOKEN_MAX_ATTEMPTS } from '../../src/core/mfa/login.js';
 import type { MailMessage, Mailer } from '../../src/mail/types.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP = 30_000;
@@ -28,7 +29,7 @@ describe('MFA attacks', () => {
   afterAll(async () => s?.close());
 
   async function userWithTotp(email: string): Promise<TOTP> {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    await signUp(s, email, PASSWORD);
     const at = (await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD } })).body.access_token as string;
     const e = await http(s.url, 'POST', '/v1/mfa/totp', { headers: bearer(at) });
     const totp = URI.parse(e.body.otpauth_uri as string) as TOTP;

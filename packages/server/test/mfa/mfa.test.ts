@@ -2,6 +2,7 @@ import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
+import { signUp as createAccount } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP = 30_000;
@@ -14,7 +15,7 @@ interface Ctx {
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
 
 async function signUp(c: Ctx, email: string): Promise<string> {
-  expect((await http(c.s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+  await createAccount(c.s, email, PASSWORD);
   const l = await http(c.s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD } });
   expect(l.status).toBe(200);
   return l.body.access_token as string;
@@ -152,7 +153,7 @@ for (const db of DB_KINDS) {
     });
 
     it('MFA management needs a sign-in within 5 minutes', async () => {
-      await http(c.s.url, 'POST', '/v1/accounts', { json: { email: 'stale@example.com', password: PASSWORD } });
+      await createAccount(c.s, 'stale@example.com', PASSWORD);
       const l = await http(c.s.url, 'POST', '/v1/login', { json: { email: 'stale@example.com', password: PASSWORD } });
       c.clock.advance(6 * 60_000);
       // the access token has expired by now; a refresh keeps the session (and its old auth_time)

@@ -24,7 +24,7 @@ describe('recovery codes at rest', () => {
     store = await openSqlStore('sqlite::memory:');
     await store.migrate();
     for (const id of ['u1', 'u2', 'u3']) {
-      await store.createUser({ id, email: `${id}@example.com`, passwordHash: 'x', isAdmin: false, passwordResetRequired: false, createdAt: Date.now(), disabledAt: null });
+      await store.createUser({ id, email: `${id}@example.com`, passwordHash: 'x', isAdmin: false, passwordResetRequired: false, createdAt: Date.now(), emailVerifiedAt: Date.now(), legacy: false, disabledAt: null });
     }
   });
   afterAll(async () => store?.close());

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { http, startServer, type Res, type TestServer } from '../support/server.js';
 import { CapturingMailer } from '../login/support.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const STEP = 30_000;
@@ -20,7 +21,7 @@ describe('TOTP lock after repeated wrong codes', () => {
   afterAll(async () => s?.close());
 
   async function enrolled(email: string): Promise<{ totp: TOTP; recovery: string[] }> {
-    expect((await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status).toBe(201);
+    await signUp(s, email, PASSWORD);
     const at = (await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD } })).body.access_token as string;
     const totp = URI.parse((await http(s.url, 'POST', '/v1/mfa/totp', { headers: bearer(at) })).body.otpauth_uri as string) as TOTP;
     const v = await http(s.url, 'POST', '/v1/mfa/totp/verify', { json: { code: totp.generate({ timestamp: clock.now() }) }, headers: bearer(at) });

@@ -8,6 +8,7 @@ import { chromium, type Browser, type CDPSession, type Page } from 'playwright-c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUIRE_SERVICES } from '../support/services.js';
 import { http, startServer, type Res, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -110,7 +111,7 @@ describe.skipIf(!hasChromium)('WebAuthn in headless Chromium', () => {
 
   it('registers a passkey, signs in with it alone, and as the second factor after a password', async () => {
     expect(page.url()).toMatch(/^http:\/\/localhost:\d+\/healthz$/);
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'pat@example.com', password: PASSWORD } });
+    await signUp(s, 'pat@example.com', PASSWORD);
     const at = (await http(s.url, 'POST', '/v1/login', { json: { email: 'pat@example.com', password: PASSWORD } })).body.access_token as string;
 
     const reg = await tw('register', at, 'Laptop');

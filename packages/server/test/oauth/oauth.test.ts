@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { signInWithSecondFactor } from '../support/mfa-sign-in.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -21,7 +22,7 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
   afterAll(async () => s?.close());
 
   const signIn = async (email: string, headers: Record<string, string> = {}) => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    await signUp(s, email, PASSWORD);
     return (await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers })).body;
   };
 
@@ -86,7 +87,9 @@ describe('resource-server endpoints, OAuth revocation and introspection, admin, 
     const made = await runCli(['users', 'create', '--email', 'root@example.com', '--password-stdin', '--admin'], env, `${PASSWORD}\n`);
     expect(made.code).toBe(0);
     // Admin calls need a recent sign-in with a second factor (TESSERA_ADMIN_REQUIRE_MFA, on by default).
+    // `tessera users create` makes a verified account: it signs in and enrols a factor without a mail link
     const admin = (await signInWithSecondFactor(s.url, 'root@example.com', PASSWORD)).login;
+    expect((await http(s.url, 'GET', '/v1/me', { headers: { authorization: `Bearer ${admin.access_token}` } })).body.email_verified).toBe(true);
     expect(JSON.parse(Buffer.from(admin.access_token.split('.')[1], 'base64url').toString()).roles).toEqual(['admin']);
     const user = await signIn('plain@example.com');
     const asUser = await http(s.url, 'GET', '/v1/admin/events', { headers: { authorization: `Bearer ${user.access_token}` } });

@@ -35,7 +35,7 @@ describe.skipIf(!available)('two nodes under load survive each fault', () => {
     cluster = await startCluster();
     sdk = sdkFor(cluster);
     await sdk.ready();
-    load = startMixedLoad(cluster.proxy.url, { workers: 3 });
+    load = startMixedLoad(cluster.proxy.url, { workers: 3, mailbox: { dataDirs: cluster.nodes.map((n) => n.dataDir!) } });
     await sleep(STEADY_MS);
   }, 240_000);
   // Each fault is judged on its own: a node that crashed in an earlier one is started again first.

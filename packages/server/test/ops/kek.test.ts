@@ -74,10 +74,10 @@ describe.skipIf(!hasPostgres)('key-encryption key guard (PostgreSQL)', () => {
 
   it('a database from before check values: the key is tried on a sealed key before migrating', async () => {
     // back to the schema of a release before check values: every later migration undone
-    for (const table of ['kek_check', 'oauth_clients', 'oauth_codes', 'oauth_consents', 'oauth_sessions', 'oauth_id_keys', 'oauth_logout_deliveries', 'oauth_backchannel_cursor', 'email_changes']) {
+    for (const table of ['kek_check', 'oauth_clients', 'oauth_codes', 'oauth_consents', 'oauth_sessions', 'oauth_id_keys', 'oauth_logout_deliveries', 'oauth_backchannel_cursor', 'email_verifications', 'email_changes']) {
       await client.query(`drop table ${schema}.${table}`);
     }
-    await client.query(`alter table ${schema}.users drop column disabled_at`);
+    await client.query(`alter table ${schema}.users drop column email_verified_at, drop column legacy, drop column disabled_at`);
     await client.query(`drop index ${schema}.users_created_at`);
     for (const index of ['refresh_tokens_used_at', 'sessions_revoked_at', 'sessions_last_seen_at', 'password_resets_expires_at', 'events_created_at']) {
       await client.query(`drop index ${schema}.${index}`);

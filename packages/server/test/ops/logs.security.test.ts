@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_OPTIONS } from '../../src/lib/log.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 describe('logs carry no secrets', () => {
   let s: TestServer;
@@ -20,7 +21,7 @@ describe('logs carry no secrets', () => {
 
   it('no password, token, cookie or reset token appears in any log line of a whole session', async () => {
     const password = 'a very secret passphrase 42';
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'logs@example.com', password } });
+    await signUp(s, 'logs@example.com', password);
     await http(s.url, 'POST', '/v1/login', { json: { email: 'logs@example.com', password: 'wrong password here' } });
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'logs@example.com', password } });
     const cookieLogin = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'logs@example.com', password, transport: 'cookie' }) });

@@ -1,6 +1,7 @@
 /** The metrics an operator needs, counted from real requests; a request id on every answer. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp, verifyEmail } from '../support/users.js';
 
 function value(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -18,6 +19,7 @@ describe('GET /metrics', () => {
     const password = 'correct horse battery staple 12';
     const created = await http(s.url, 'POST', '/v1/accounts', { json: { email: 'metrics@example.com', password } });
     expect(created.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await verifyEmail(s, 'metrics@example.com');
     await http(s.url, 'POST', '/v1/login', { json: { email: 'metrics@example.com', password: 'wrong password 1234' } });
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'metrics@example.com', password } });
     expect((await http(s.url, 'POST', '/v1/logout', { headers: { authorization: `Bearer ${login.body.access_token}` } })).status).toBe(204);
@@ -42,7 +44,7 @@ describe('GET /metrics', () => {
 
   it('a refresh-token replay counts as reuse and as a revocation', async () => {
     const password = 'correct horse battery staple 12';
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'reuse@example.com', password } });
+    await signUp(s, 'reuse@example.com', password);
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'reuse@example.com', password } });
     const form = { grant_type: 'refresh_token', refresh_token: login.body.refresh_token as string };
     expect((await http(s.url, 'POST', '/v1/token', { form })).status).toBe(200);
@@ -76,7 +78,7 @@ describe('GET /metrics', () => {
 
     // the stream's reads of the feed fail (a database hiccup): the revocation is known but undelivered
     const password = 'correct horse battery staple 12';
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'lag@example.com', password } });
+    await signUp(s, 'lag@example.com', password);
     const login = await http(s.url, 'POST', '/v1/login', { json: { email: 'lag@example.com', password } });
     const failing = vi.spyOn(s.t.feed, 'since').mockRejectedValue(new Error('connection terminated'));
     expect((await http(s.url, 'POST', '/v1/logout', { headers: { authorization: `Bearer ${login.body.access_token}` } })).status).toBe(204);

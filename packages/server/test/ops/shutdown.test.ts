@@ -11,6 +11,7 @@ import { startMixedLoad, type MixedLoad } from '../support/faults/mixed-load.js'
 import { hasPgBinaries } from '../support/faults/postgres.js';
 import { hasRedisBinary } from '../support/faults/redis.js';
 import { http } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const GRACE_SEC = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,7 +24,7 @@ describe.skipIf(!(hasPgBinaries && hasRedisBinary))('SIGTERM drains a node', () 
     cluster = await startCluster({ env: { TESSERA_SHUTDOWN_GRACE: String(GRACE_SEC) } });
     sdk = sdkFor(cluster);
     await sdk.ready();
-    load = startMixedLoad(cluster.proxy.url, { workers: 3 });
+    load = startMixedLoad(cluster.proxy.url, { workers: 3, mailbox: { dataDirs: cluster.nodes.map((n) => n.dataDir!) } });
     await sleep(1500);
   }, 240_000);
   afterAll(async () => {
@@ -71,7 +72,7 @@ describe.skipIf(!(hasPgBinaries && hasRedisBinary))('SIGTERM drains a node', () 
     // The SDK's stream was ended; it reconnected through the proxy to the other node and stays fresh.
     const email = `after-sigterm-${Date.now()}@example.test`;
     const password = 'correct horse battery staple 12';
-    expect((await http(cluster.proxy.url, 'POST', '/v1/accounts', { json: { email, password } })).status).toBe(201);
+    await signUp(cluster.proxy, email, password, { dataDirs: cluster.nodes.map((n) => n.dataDir!) });
     const login = await http(cluster.proxy.url, 'POST', '/v1/login', { json: { email, password } });
     await expect(sdk.verify(login.body.access_token)).resolves.toMatchObject({ sid: login.body.session_id });
     const t = Date.now();

@@ -15,6 +15,7 @@ import { isUnavailable } from '../../src/lib/unavailable.js';
 import { toTesseraError } from '../../src/http/problem.js';
 import { hasPgBinaries, startOwnPostgres, type OwnPostgres } from '../support/faults/postgres.js';
 import { freePort, http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +63,7 @@ describe.skipIf(!hasPgBinaries)('PostgreSQL stopped under a running node', () =>
       log: pino({ level: 'info', ...LOG_OPTIONS }, sink),
       logger: true,
     });
-    expect((await http(s.url, 'POST', '/v1/accounts', { json: { email: 'down@example.com', password } })).status).toBe(201);
+    await signUp(s, 'down@example.com', password);
   }, 120_000);
   afterAll(async () => {
     await s?.close().catch(() => undefined);

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/lib/clock.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { PASSWORD, hasChromium, launch, screenshot, signIn, watch } from '../support/browser.js';
+import { linkCount, mailedToken } from '../support/users.js';
 
 const ACCESS_TTL = 30; // the configuration's minimum
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,11 +121,21 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.fill('input[name="email"]', 'Ada@Example.com');
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(`${base}/account`);
-    await page.waitForSelector('body[data-page="account"]');
-    expect(await page.textContent('[data-email]')).toBe('ada@example.com');
+    // sign-up says "check your mail"; the link in the mail (the outbox here) confirms the address
+    await page.waitForSelector('[data-check-mail]:not([hidden])');
+    expect(await page.textContent('[data-sent-to]')).toBe('Ada@Example.com');
+    const token = await mailedToken({ dataDir: s.dataDir }, 'ada@example.com', 'verify-email');
+    await page.goto(`${base}/verify-email?token=${encodeURIComponent(token)}`);
+    expect(new URL(page.url()).search).toBe(''); // the token leaves the address bar and history
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-status].ok');
+    expect(await page.textContent('[data-status].ok')).toContain('confirmed');
 
-    // sign out and back in through the form
+    // sign in through the form, then out, then back in
+    await page.goto(`${base}/account`);
+    await page.waitForURL(/\/sign-in\?next=%2Faccount$/);
+    await signIn(page, base, 'ada@example.com');
+    expect(await page.textContent('[data-email]')).toBe('ada@example.com');
     await page.click('button[data-action="sign-out"]');
     await page.waitForURL(`${base}/sign-in`);
     await page.goto(`${base}/account`);
@@ -150,6 +161,38 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
     await page.goto(`${base}/account`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     expect(problems).toEqual([]);
+  });
+
+  it('an unconfirmed address: sign-in explains and resends the link; screenshots at 1280 and 390 px', async () => {
+    for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+      const email = `pending-${width}@example.com`;
+      const context = await newContext({ width, height });
+      const problems = await watch(context);
+      const page = await context.newPage();
+      await page.goto(`${base}/sign-up`);
+      await page.fill('input[name="email"]', email);
+      await page.fill('input[name="password"]', PASSWORD);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('[data-check-mail]:not([hidden])');
+      await screenshot(page, 'sign-up-check-mail');
+      const before = await linkCount({ dataDir: s.dataDir }, email, 'verify-email');
+      await page.goto(`${base}/sign-in`);
+      await page.fill('input[name="email"]', email);
+      await page.fill('input[name="password"]', PASSWORD);
+      await page.click('form[data-form="sign-in"] button[type="submit"]');
+      await page.waitForSelector('[data-unverified-notice]:not([hidden])');
+      await page.click('button[data-action="resend-verification"]');
+      await page.waitForSelector('[data-unverified-notice] [data-status].ok');
+      await screenshot(page, 'sign-in-unverified');
+      await expect.poll(() => linkCount({ dataDir: s.dataDir }, email, 'verify-email')).toBeGreaterThan(before);
+      const token = await mailedToken({ dataDir: s.dataDir }, email, 'verify-email');
+      await page.goto(`${base}/verify-email?token=${encodeURIComponent(token)}`);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('[data-status].ok');
+      await screenshot(page, 'verify-email-done');
+      // the browser reports the answered 403 itself; anything else (a script error, CSP) is a problem
+      expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    }
   });
 
   it('keeps every token out of reach of page script and storage', async () => {
@@ -283,6 +326,7 @@ describe.skipIf(!hasChromium)('pages in headless Chromium', () => {
       { name: 'sign-up', path: '/sign-up', signedIn: false },
       { name: 'forgot-password', path: '/forgot-password', signedIn: false },
       { name: 'reset-password', path: '/reset-password?token=abc.def', signedIn: false },
+      { name: 'verify-email', path: '/verify-email?token=abc.def', signedIn: false },
       { name: 'account', path: '/account', signedIn: true },
       { name: 'sessions', path: '/account/sessions', signedIn: true },
       { name: 'events', path: '/account/events', signedIn: true },

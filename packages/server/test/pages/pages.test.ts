@@ -40,7 +40,7 @@ describe('pages', () => {
   afterAll(async () => s?.close());
 
   it('serves every public page as HTML with the strict CSP and no inline script or style', async () => {
-    for (const url of ['/sign-in', '/sign-up', '/forgot-password', '/reset-password?token=abc']) {
+    for (const url of ['/sign-in', '/sign-up', '/forgot-password', '/reset-password?token=abc', '/verify-email?token=abc']) {
       const res = await s.app.inject({ url });
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -57,6 +57,13 @@ describe('pages', () => {
     expect(signIn).toContain('name="password"');
     expect(signIn).toContain('name="code"');
     expect((await s.app.inject({ url: '/reset-password?token=t.1' })).body).toContain('name="new_password"');
+  });
+
+  it('the verification token is echoed escaped, and the page asks for a click (a mail scanner fetching the link confirms nothing)', async () => {
+    const res = await s.app.inject({ url: `/verify-email?token=${encodeURIComponent('"><script>alert(1)</script>')}` });
+    expect(res.body).not.toContain('<script>alert(1)');
+    expect(res.body).toContain('value="&quot;&gt;&lt;script&gt;');
+    expect(res.body).toContain('data-form="verify-email"');
   });
 
   it('the reset token is echoed escaped, never as markup', async () => {

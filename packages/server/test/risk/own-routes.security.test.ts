@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LONDON = '81.2.69.160';
@@ -24,7 +25,7 @@ describe("the server's own routes apply the impossible-travel rule to access tok
   afterAll(async () => s?.close());
 
   const signIn = async (email: string, ip = LONDON) => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    if (!(await s.t.store.getUserByEmail(email))) await signUp(s, email, PASSWORD);
     const user = await s.t.store.getUserByEmail(email);
     const l = await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers: { 'x-forwarded-for': ip, 'user-agent': FIREFOX_LINUX } });
     expect(l.status).toBe(200);

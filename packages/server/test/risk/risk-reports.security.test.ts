@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256 } from '../../src/core/crypto.js';
 import { TokenService } from '../../src/core/tokens.js';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LONDON = '81.2.69.160';
@@ -32,7 +33,7 @@ describe('risk reports from resource servers', () => {
   afterAll(async () => s?.close());
 
   const signIn = async (email: string, ip = LONDON, ua = FIREFOX_LINUX) => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+    if (!(await s.t.accounts.findUser(email))) await signUp(s, email, PASSWORD);
     const l = await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers: { 'x-forwarded-for': ip, 'user-agent': ua } });
     expect(l.status).toBe(200);
     return { token: l.body.access_token as string, sid: l.body.session_id as string };

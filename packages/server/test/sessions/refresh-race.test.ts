@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -18,7 +19,7 @@ for (const db of DB_KINDS) {
     });
 
     async function signIn(server: TestServer, email: string) {
-      await http(server.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+      await signUp(server, email, PASSWORD);
       const l = await http(server.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers: { 'user-agent': 'racer' } });
       expect(l.status).toBe(200);
       return l.body as { refresh_token: string; session_id: string };

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, http, startServer, type TestServer } from '../support/server.js';
 import { REQUIRE_SERVICES } from '../support/services.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** the test runs its own Redis, to stop it */
@@ -47,7 +48,7 @@ describe.skipIf(!hasRedisServer)('revocations reach the feed while the shared st
   });
 
   it('attack: sign-outs made during a Redis outage are all in the feed; none answers 500', async () => {
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'outage@example.com', password: PASSWORD } });
+    await signUp(s, 'outage@example.com', PASSWORD);
     const logins: Array<{ access_token: string; session_id: string }> = [];
     for (let i = 0; i < 4; i++) logins.push((await http(s.url, 'POST', '/v1/login', { json: { email: 'outage@example.com', password: PASSWORD } })).body);
     const head = (await http(s.url, 'GET', '/v1/revocations', { headers: { authorization: basic } })).body.cursor as number;

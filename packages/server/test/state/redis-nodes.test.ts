@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 import { http } from '../support/server.js';
 import { REDIS_URL, hasRedis } from '../support/services.js';
+import { signUp } from '../support/users.js';
 
 describe.skipIf(!hasRedis)('two server processes on one Redis', () => {
   let a: ServerProcess;
@@ -32,7 +33,7 @@ describe.skipIf(!hasRedis)('two server processes on one Redis', () => {
   it('share the brute-force limits: the 10th failure counts across both', async () => {
     const email = `shared-${run}@example.com`;
     const ip = `203.0.113.${(Date.now() % 200) + 20}`;
-    expect((await http(a.url, 'POST', '/v1/accounts', { json: { email, password: 'correct horse battery staple' } })).status).toBe(201);
+    await signUp(a, email, 'correct horse battery staple');
     const codes: number[] = [];
     for (let i = 0; i < 11; i++) {
       const node = i % 2 === 0 ? a : b;
@@ -47,7 +48,7 @@ describe.skipIf(!hasRedis)('two server processes on one Redis', () => {
 
   it('a session revoked on one node is refused on the other at once', async () => {
     const email = `rev-${run}@example.com`;
-    await http(a.url, 'POST', '/v1/accounts', { json: { email, password: 'correct horse battery staple' } });
+    await signUp(a, email, 'correct horse battery staple');
     const l = await http(a.url, 'POST', '/v1/login', { json: { email, password: 'correct horse battery staple' } });
     const auth = { authorization: `Bearer ${l.body.access_token}` };
     expect((await http(b.url, 'GET', '/v1/me', { headers: auth })).status).toBe(200);

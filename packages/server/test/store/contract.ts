@@ -9,7 +9,7 @@ import type { Store } from '../../src/store/ports/index.js';
 import { session, user } from '../support/store-fixtures.js';
 import { clients, durableRevocation, lifecycle, refreshTokens, sessions, userListing, users } from './contract/accounts.js';
 import { emailChanges, erasure } from './contract/lifecycle.js';
-import { mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
+import { emailVerifications, mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
 import { housekeepingBatches } from './contract/pruning.js';
 import { principalRead } from './contract/principal.js';
@@ -58,6 +58,7 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   feedOrder,
   housekeeping,
   passwordResets,
+  emailVerifications,
   totp,
   recoveryCodes,
   webauthnCredentials,

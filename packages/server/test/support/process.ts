@@ -15,6 +15,8 @@ export interface ServerProcess {
   port: number;
   child: ChildProcess;
   output: () => string;
+  /** TESSERA_DATA_DIR as given (its outbox/ holds the node's mail), when given */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
     port: p,
     child,
     output: () => out,
+    ...(env.TESSERA_DATA_DIR ? { dataDir: env.TESSERA_DATA_DIR } : {}),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -82,7 +82,8 @@ export async function startServer(opts: { db?: DbKind; env?: Record<string, stri
       await t.close();
       if (pgSchema && !opts.pgSchema) await dropSchema(pgSchema);
       if (mysqlDatabase && !opts.mysqlDatabase) await dropMysqlDatabases([mysqlDatabase]);
-      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      // mail written after the last answer may still be landing in the outbox: retry on ENOTEMPTY
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }

@@ -15,6 +15,9 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
+/** the sinks running in this process by URL, so a helper can read the mail of a server configured with one */
+export const RUNNING_SINKS = new Map<string, SmtpSink>();
+
 export async function startSmtpSink(): Promise<SmtpSink> {
   const mail: ReceivedMail[] = [];
   const server = new SMTPServer({
@@ -36,7 +39,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return {
+  const sink: SmtpSink = {
     url: `smtp://127.0.0.1:${port}`,
     mail,
     async waitFor(pred, timeoutMs = 5000) {
@@ -48,8 +51,13 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      RUNNING_SINKS.delete(sink.url);
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
+  RUNNING_SINKS.set(sink.url, sink);
+  return sink;
 }
 
 /** The decoded text of a quoted-printable or plain mail body, good enough to find a link or a code. */

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { openSqlStore } from '../../src/store/connect.js';
 import type { SqlStore } from '../../src/store/connect.js';
-import type { MfaChallengeRow, PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../src/store/ports/index.js';
+import type { EmailVerificationRow, MfaChallengeRow, PasswordResetRow, RefreshTokenRow, SessionRow, UserRow } from '../../src/store/ports/index.js';
 import type { OpenedContractStore } from '../store/contract.js';
 import { MYSQL_URL, PG_URL, hasMysql, hasPostgres } from './services.js';
 
@@ -18,7 +18,7 @@ export const uid = (p: string): string => `${p}_${randomUUID().replaceAll('-', '
 
 export function user(over: Partial<UserRow> = {}): UserRow {
   const id = uid('usr');
-  return { id, email: `${id}@example.test`, passwordHash: '$argon2id$x', isAdmin: false, passwordResetRequired: false, createdAt: T0, disabledAt: null, ...over };
+  return { id, email: `${id}@example.test`, passwordHash: '$argon2id$x', isAdmin: false, passwordResetRequired: false, createdAt: T0, emailVerifiedAt: T0, legacy: false, disabledAt: null, ...over };
 }
 
 export function session(userId: string, over: Partial<SessionRow> = {}): SessionRow {
@@ -59,6 +59,10 @@ export function refresh(sessionId: string, over: Partial<RefreshTokenRow> = {}):
 
 export function reset(userId: string, over: Partial<PasswordResetRow> = {}): PasswordResetRow {
   return { id: uid('pr'), userId, secretHash: uid('h'), createdAt: T0, expiresAt: T0 + HOUR, usedAt: null, ...over };
+}
+
+export function verification(userId: string, over: Partial<EmailVerificationRow> = {}): EmailVerificationRow {
+  return { id: uid('ev'), userId, email: `${userId}@example.test`, secretHash: uid('h'), createdAt: T0, expiresAt: T0 + 24 * HOUR, usedAt: null, ...over };
 }
 
 export function challenge(userId: string | null, over: Partial<MfaChallengeRow> = {}): MfaChallengeRow {

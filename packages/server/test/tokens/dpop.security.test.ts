@@ -2,6 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 interface Holder {
   privateKey: CryptoKey;
@@ -30,7 +31,7 @@ describe('sender-constrained tokens (DPoP, RFC 9449) at the server', () => {
     iss = s.t.config.issuer;
     alice = await holder();
     thief = await holder();
-    await http(s.url, 'POST', '/v1/accounts', { json: { email: 'dpop@example.com', password: 'correct horse battery staple' } });
+    await signUp(s, 'dpop@example.com', 'correct horse battery staple');
   });
   afterAll(async () => s?.close());
 

@@ -4,6 +4,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
 import { BIN, NODE_SOURCE } from '../support/process.js';
+import { signUp } from '../support/users.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'correct horse battery staple';
@@ -13,7 +14,7 @@ for (const db of DB_KINDS) {
     let s: TestServer;
     beforeAll(async () => {
       s = await startServer({ db, env: { TESSERA_KEY_RELOAD_INTERVAL: '1' } });
-      await http(s.url, 'POST', '/v1/accounts', { json: { email: 'dave@example.com', password: PASSWORD } });
+      await signUp(s, 'dave@example.com', PASSWORD);
     });
     afterAll(async () => s?.close());
 

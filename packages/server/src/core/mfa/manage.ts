@@ -8,6 +8,14 @@ import type { RecoveryCodeService } from './recovery.js';
 import type { TotpEnrolment, TotpService } from './totp.js';
 import type { WebauthnService } from './webauthn.js';
 
+/**
+ * Squatting: a factor on an address nobody has proven to own would outlive the owner's password reset as a
+ * way in, so no unverified account (legacy ones included) enrols one, whatever TESSERA_REQUIRE_VERIFIED_EMAIL says.
+ */
+function requireVerified(user: UserRow): void {
+  if (user.emailVerifiedAt === null) throw new TesseraError('email_unverified', { detail: 'Confirm your email address before setting up a second factor.', reason: 'factor enrolment while unverified' });
+}
+
 /** who asked, for the audit log */
 export interface Actor {
   ip: string;
@@ -48,10 +56,12 @@ export class MfaManager {
   }
 
   startTotp(user: UserRow): Promise<TotpEnrolment> {
+    requireVerified(user);
     return this.totp.enrol(user);
   }
 
   async confirmTotp(user: UserRow, code: string, by: Actor): Promise<string[]> {
+    requireVerified(user);
     const r = await this.totp.confirm(user, code);
     if (!r.ok) {
       if (r.reason === 'not_enrolled') throw new TesseraError('conflict', { detail: 'Start the authenticator app set-up first (POST /v1/mfa/totp).' });
@@ -70,11 +80,13 @@ export class MfaManager {
   }
 
   passkeyOptions(user: UserRow): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    requireVerified(user);
     return this.webauthn.registrationOptions(user);
   }
 
   /** Registers a passkey; the first factor of an account also gets the recovery codes (else a lost key locks it out). */
   async addPasskey(user: UserRow, response: unknown, name: string, by: Actor): Promise<{ credential: WebauthnCredentialRow; recoveryCodes: string[] | null }> {
+    requireVerified(user);
     const credential = await this.webauthn.register(user, response, name);
     await this.events.record({ type: 'passkey_added', userId: user.id, sessionId: by.sessionId, ip: by.ip, data: { credential_id: credential.id, name } });
     const recoveryCodes = (await this.recovery.count(user.id)) === 0 ? await this.recovery.regenerate(user.id) : null;
@@ -94,12 +106,14 @@ export class MfaManager {
 
   /** Texts a code to the number; answered with its masked form. */
   startSms(user: UserRow, phone: string): Promise<{ phoneMasked: string; expiresInSec: number }> {
+    requireVerified(user);
     this.requireSms();
     return this.phone.startEnrolment(user, phone);
   }
 
   /** Confirms the phone; the first factor of an account also gets the recovery codes. */
   async confirmSms(user: UserRow, code: string, by: Actor): Promise<{ phoneMasked: string; recoveryCodes: string[] | null }> {
+    requireVerified(user);
     this.requireSms();
     const r = await this.phone.confirm(user, code);
     if (!r.ok) {
@@ -124,10 +138,29 @@ export class MfaManager {
   }
 
   async regenerateRecoveryCodes(user: UserRow, by: Actor): Promise<string[]> {
+    requireVerified(user);
     if (!(await this.hasFactor(user.id))) throw new TesseraError('conflict', { detail: 'Set up an authenticator app or a passkey first.' });
     const codes = await this.recovery.regenerate(user.id);
     await this.events.record({ type: 'recovery_codes_regenerated', userId: user.id, sessionId: by.sessionId, ip: by.ip });
     return codes;
+  }
+
+  /**
+   * Every factor of the account, gone (a reset reclaiming a never-verified account, core/reclaim.ts),
+   * pending enrolments included; returns what there was: `totp`, one `passkey` per key, `sms`, `recovery_codes`.
+   */
+  async removeAll(userId: string): Promise<string[]> {
+    const removed: string[] = [];
+    if (await this.totp.isEnrolled(userId)) removed.push('totp');
+    await this.totp.remove(userId);
+    for (const key of await this.webauthn.list(userId)) {
+      if (await this.webauthn.remove(userId, key.id)) removed.push('passkey');
+    }
+    if (await this.phone.isEnrolled(userId)) removed.push('sms');
+    await this.phone.remove(userId);
+    if ((await this.recovery.count(userId)) > 0) removed.push('recovery_codes');
+    await this.recovery.remove(userId);
+    return removed;
   }
 
   /** A confirmed phone counts even while SMS is switched off, so its recovery codes survive that. */

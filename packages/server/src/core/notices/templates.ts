@@ -27,9 +27,9 @@ export function formatPlace(geo: { city: string | null; country: string | null }
   return parts.length ? parts.join(', ') : null;
 }
 
-type Line = string | { link: string; label: string } | { code: string };
+export type Line = string | { link: string; label: string } | { code: string };
 
-function render(subject: string, lines: Line[]): RenderedMail {
+export function render(subject: string, lines: Line[]): RenderedMail {
   const text = lines
     .map((l) => (typeof l === 'string' ? l : 'link' in l ? l.link : l.code))
     .join('\n\n');
@@ -45,7 +45,7 @@ function render(subject: string, lines: Line[]): RenderedMail {
 }
 
 /** Only http(s) links go into a mail: a `javascript:` URL must never become a button. */
-function safeLink(link: string): string {
+export function safeLink(link: string): string {
   const u = new URL(link);
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError('mail: link must be http(s)');
   return u.href;

@@ -54,6 +54,9 @@ export const describeReason = (reason: string): string => REASONS[reason] ?? rea
 
 export const EVENT_TITLES: Record<string, string> = {
   account_created: 'Account created',
+  email_verified: 'Email address confirmed',
+  sign_up_existing: 'Someone tried to sign up with your address',
+  account_reclaimed: 'Password reset reclaimed the account: earlier sign-in methods removed',
   login_succeeded: 'Signed in',
   login_failed: 'Failed sign-in',
   logout: 'Signed out',

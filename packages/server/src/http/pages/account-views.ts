@@ -21,6 +21,10 @@ function profileSection(u: UserRow): Html {
   return html`
 <section class="card" aria-labelledby="profile-h">
   <h2 id="profile-h">Profile</h2>
+  ${u.emailVerifiedAt === null
+    ? html`<div class="notice warn" data-unverified-notice><p><strong>Your email address is not confirmed.</strong> Until it is, you cannot set up two-step verification.
+  <button type="button" class="link" data-action="resend-verification">Mail me a confirmation link</button></p>${status()}</div>`
+    : ''}
   <dl class="facts"><dt>Email</dt><dd data-email>${u.email}</dd><dt>Member since</dt><dd>${time(u.createdAt)}</dd>${u.isAdmin ? html`<dt>Role</dt><dd>Administrator</dd>` : ''}</dl>
   <details><summary>Change password</summary>
   <form data-form="change-password" method="post">

@@ -11,6 +11,11 @@ export function signInPage(): string {
   <p><strong>Your password must be reset.</strong> We noticed unusual activity on your account and signed it out everywhere.
   <a href="/forgot-password">Reset your password</a> to sign in again.</p>
 </div>
+<div class="notice warn" data-unverified-notice hidden>
+  <p><strong>Confirm your email address first.</strong> We sent a confirmation link to your address; open it, then sign in.
+  No mail? Check your spam folder, or <button type="button" class="link" data-action="resend-verification">send the link again</button>.</p>
+  ${status()}
+</div>
 <form data-form="sign-in" method="post" class="card">
   ${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'username webauthn' })}
   ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
@@ -47,6 +52,11 @@ export function signUpPage(): string {
   <button type="submit">Create account</button>
   ${status()}
 </form>
+<div class="card" data-check-mail hidden>
+  <h2 tabindex="-1">Check your mail</h2>
+  <p>We sent a message to <strong data-sent-to></strong>. Open the link in it to confirm your address, then sign in.
+  The link works once, for 24 hours.</p>
+</div>
 <p>Already have an account? <a href="/sign-in">Sign in</a></p>`,
   });
 }
@@ -96,6 +106,23 @@ export function approveSignInPage(token: string): string {
   ${status()}
 </form>`
       : html`<p class="notice warn">This link is incomplete. Sign in again to get a new one.</p>`,
+  });
+}
+
+/** The mailed verification link: a button, so a mail scanner fetching the link does not confirm a squatter's account. */
+export function verifyEmailPage(token: string): string {
+  return layout({
+    title: 'Confirm your email address',
+    page: 'verify-email',
+    body: token
+      ? html`
+<form data-form="verify-email" method="post" class="card">
+  <input type="hidden" name="token" value="${token}">
+  <p>Confirm only if you created this account yourself.</p>
+  <button type="submit">Confirm my email address</button>
+  ${status()}
+</form>`
+      : html`<p class="notice warn">This link is incomplete. <a href="/sign-in">Sign in</a> to get a new one.</p>`,
   });
 }
 

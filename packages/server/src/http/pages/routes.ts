@@ -12,7 +12,9 @@ import { adminPage } from './admin-view.js';
 import { confirmEmailPage } from './lifecycle-views.js';
 import { appsPage } from './oauth-views.js';
 import { PAGE_CSP, withDpopMeta } from './layout.js';
-import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage } from './public-views.js';
+import { approveSignInPage, boundPage, forbiddenPage, forgotPasswordPage, resetPasswordPage, resumePage, signInPage, signUpPage, verifyEmailPage } from './public-views.js';
+
+const LINK_PAGES = { '/reset-password': resetPasswordPage, '/verify-email': verifyEmailPage, '/confirm-email': confirmEmailPage, '/approve-sign-in': approveSignInPage };
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 /** The built @tessera/browser module, served as /static/tessera-client.js (pages.js imports it). */
@@ -72,9 +74,8 @@ export async function pagesRoutes(app: FastifyInstance, t: TesseraServices, auth
   app.get('/sign-in', hide, async (_request, reply) => page(reply, signInPage()));
   app.get('/sign-up', hide, async (_request, reply) => page(reply, signUpPage()));
   app.get('/forgot-password', hide, async (_request, reply) => page(reply, forgotPasswordPage()));
-  app.get('/reset-password', hide, async (request, reply) => page(reply, resetPasswordPage(q((request.query as Record<string, unknown>).token))));
-  app.get('/confirm-email', hide, async (request, reply) => page(reply, confirmEmailPage(q((request.query as Record<string, unknown>).token))));
-  app.get('/approve-sign-in', hide, async (request, reply) => page(reply, approveSignInPage(q((request.query as Record<string, unknown>).token))));
+  // the pages of mailed links: each renders its form around the link's token
+  for (const [path, render] of Object.entries(LINK_PAGES)) app.get(path, hide, async (request, reply) => page(reply, render(q((request.query as Record<string, unknown>).token))));
 
   signedIn('/account', async (a, ttl) => {
     const mfa = await t.mfa.manage.summary(a.user);

@@ -40,6 +40,7 @@ export function accountRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): 
     return {
       id: user.id,
       email: user.email,
+      email_verified: user.emailVerifiedAt !== null,
       roles: user.isAdmin ? ['admin'] : [],
       mfa: {
         totp: mfa.totp,

@@ -43,8 +43,9 @@ export async function loginContext(auth: HttpAuth, request: FastifyRequest, tran
 
 export function loginRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): void {
   app.post('/v1/accounts', { schema: registerSchema, config: { limit: 'signup' } }, async (request, reply) => {
-    const user = await t.accounts.register(request.body, { ip: request.clientIp });
-    return reply.code(201).send({ id: user.id, email: user.email });
+    // account enumeration: a taken address gets the same answer; its owner is mailed instead (core/signup.ts)
+    await t.signUp.signUp(request.body, { ip: request.clientIp });
+    return reply.code(202).send({ status: 'verification_sent' });
   });
 
   app.post('/v1/login', { schema: loginSchema }, async (request, reply) => {

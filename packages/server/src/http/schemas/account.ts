@@ -35,6 +35,7 @@ export const eventJson = (e: EventRow): z.output<typeof SecurityEvent> => Securi
 export const Me = z.object({
   id: z.string(),
   email: z.string(),
+  email_verified: z.boolean().describe('the owner has proven the mailbox (verification link or password reset)'),
   roles: z.array(z.string()).describe('`["admin"]` for administrators, else empty'),
   mfa: z.object({
     totp: z.boolean(),

@@ -54,11 +54,13 @@ const TOKEN_SECURITY: SecurityRequirement[] = [{}, { refreshCookie: [], csrfHead
 const SIGN_IN_ERRORS = ['invalid_dpop_proof', 'session_revoked'] as const;
 
 export const registerSchema = op({
-  summary: 'Create an account',
+  summary: 'Create an account (a verification link is mailed)',
+  description:
+    'The same 202 and body, in comparable time, whether or not the address is taken: a new address gets a verification link (`{issuer}/verify-email?token=…`, single use, 24 hours), an address that has an account gets a mail telling its owner, with sign-in and reset links.',
   tags: ['accounts'],
   body: RegisterBody,
-  response: { 201: z.object({ id: z.string(), email: z.string() }).describe('The account was created') },
-  errors: ['weak_password', 'email_taken'],
+  response: { 202: z.object({ status: z.literal('verification_sent') }).describe('Check the mailbox') },
+  errors: ['weak_password', 'rate_limited'],
 });
 
 export const loginSchema = op({
@@ -68,7 +70,7 @@ export const loginSchema = op({
   tags: ['login'],
   body: LoginBody,
   response: { 200: z.union([TokenResponse, MfaRequiredResponse, CookieSessionResponse]).describe('Signed in, or a second factor is required') },
-  errors: ['invalid_credentials', 'password_reset_required', 'approval_required', 'csrf_failed', ...SIGN_IN_ERRORS],
+  errors: ['invalid_credentials', 'password_reset_required', 'approval_required', 'email_unverified', 'csrf_failed', ...SIGN_IN_ERRORS],
 });
 
 export const approveSchema = op({

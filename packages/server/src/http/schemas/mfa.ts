@@ -83,7 +83,7 @@ export const totpStartSchema = op({
   response: {
     200: z.object({ secret: z.string(), otpauth_uri: z.string(), qr_svg: z.string().describe('the otpauth URI as an SVG QR code') }).describe('The secret to scan'),
   },
-  errors: [...MANAGE_WRITE, 'conflict'],
+  errors: [...MANAGE_WRITE, 'conflict', 'email_unverified'],
 });
 
 export const totpVerifySchema = op({
@@ -92,7 +92,7 @@ export const totpVerifySchema = op({
   security: USER_WRITE,
   body: CodeBody,
   response: { 200: z.object({ recovery_codes: RecoveryCodes }).describe('TOTP is on; the recovery codes') },
-  errors: [...MANAGE_WRITE, 'invalid_code', 'conflict'],
+  errors: [...MANAGE_WRITE, 'invalid_code', 'conflict', 'email_unverified'],
 });
 
 export const totpRemoveSchema = op({
@@ -108,7 +108,7 @@ export const passkeyOptionsSchema = op({
   tags: ['mfa'],
   security: USER_WRITE,
   response: { 200: CreationOptions },
-  errors: MANAGE_WRITE,
+  errors: [...MANAGE_WRITE, 'email_unverified'],
 });
 
 export const passkeyAddSchema = op({
@@ -119,7 +119,7 @@ export const passkeyAddSchema = op({
   response: {
     201: Passkey.extend({ recovery_codes: RecoveryCodes.optional().describe('only when this is the first factor of the account') }).describe('The passkey is registered'),
   },
-  errors: [...MANAGE_WRITE, 'conflict'],
+  errors: [...MANAGE_WRITE, 'conflict', 'email_unverified'],
 });
 
 export const passkeyListSchema = op({
@@ -145,7 +145,7 @@ export const smsStartSchema = op({
   security: USER_WRITE,
   body: SmsEnrolBody,
   response: { 202: z.object({ status: z.literal('sent'), phone: z.string().describe('masked'), expires_in: z.number().int() }).describe('The code is on its way') },
-  errors: [...MANAGE_WRITE, 'conflict'],
+  errors: [...MANAGE_WRITE, 'conflict', 'email_unverified'],
 });
 
 export const smsVerifySchema = op({
@@ -154,7 +154,7 @@ export const smsVerifySchema = op({
   security: USER_WRITE,
   body: CodeBody,
   response: { 200: z.object({ phone: z.string().describe('masked'), recovery_codes: RecoveryCodes.optional() }).describe('SMS codes are on') },
-  errors: [...MANAGE_WRITE, 'invalid_code', 'conflict'],
+  errors: [...MANAGE_WRITE, 'invalid_code', 'conflict', 'email_unverified'],
 });
 
 export const smsRemoveSchema = op({
@@ -170,5 +170,5 @@ export const recoveryCodesSchema = op({
   tags: ['mfa'],
   security: USER_WRITE,
   response: { 200: z.object({ recovery_codes: RecoveryCodes }).describe('The new recovery codes; the old ones no longer work') },
-  errors: [...MANAGE_WRITE, 'conflict'],
+  errors: [...MANAGE_WRITE, 'conflict', 'email_unverified'],
 });

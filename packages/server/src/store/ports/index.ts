@@ -21,6 +21,7 @@ import type { RevocationStore } from './revocations.js';
 import type { SessionStore } from './sessions.js';
 import type { TotpStore } from './totp.js';
 import type { UserStore } from './users.js';
+import type { VerificationStore } from './verifications.js';
 import type { WebauthnStore } from './webauthn.js';
 
 export type * from './challenges.js';
@@ -39,6 +40,7 @@ export type * from './revocations.js';
 export type * from './sessions.js';
 export type * from './totp.js';
 export type * from './users.js';
+export type * from './verifications.js';
 export type * from './webauthn.js';
 
 /** every port at once; the composition root opens one and hands each service the ports it needs */
@@ -51,6 +53,7 @@ export interface Store
     EventStore,
     RevocationStore,
     ResetStore,
+    VerificationStore,
     TotpStore,
     RecoveryCodeStore,
     WebauthnStore,

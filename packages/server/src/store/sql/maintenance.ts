@@ -31,7 +31,8 @@ export class SqlMaintenance implements MaintenanceStore {
   async pruneExpired(before: number): Promise<number> {
     const a = await this.db.deleteFrom('mfaChallenges').where('expiresAt', '<', before).executeTakeFirst();
     const b = await this.db.deleteFrom('passwordResets').where('expiresAt', '<', before).executeTakeFirst();
-    return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+    const c = await this.db.deleteFrom('emailVerifications').where('expiresAt', '<', before).executeTakeFirst();
+    return Number(a.numDeletedRows) + Number(b.numDeletedRows) + Number(c.numDeletedRows);
   }
 
   isUnavailable(err: unknown): boolean {

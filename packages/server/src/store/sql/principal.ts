@@ -23,6 +23,8 @@ export class SqlPrincipal implements PrincipalStore {
         'users.passwordResetRequired as uPasswordResetRequired',
         'users.createdAt as uCreatedAt',
         'users.disabledAt as uDisabledAt',
+        'users.emailVerifiedAt as uEmailVerifiedAt',
+        'users.legacy as uLegacy',
       ])
       .select([
         sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
@@ -33,10 +35,10 @@ export class SqlPrincipal implements PrincipalStore {
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
     if (!r) return undefined;
-    const { uEmail, uPasswordHash, uIsAdmin, uPasswordResetRequired, uCreatedAt, uDisabledAt, mfaTotp, mfaPasskeys, mfaSms, mfaRecovery, ...session } = r;
+    const { uEmail, uPasswordHash, uIsAdmin, uPasswordResetRequired, uCreatedAt, uDisabledAt, uEmailVerifiedAt, uLegacy, mfaTotp, mfaPasskeys, mfaSms, mfaRecovery, ...session } = r;
     return {
       session: sessions.fromRow(session),
-      user: users.fromRow({ id: session.userId, email: uEmail, passwordHash: uPasswordHash, isAdmin: uIsAdmin, passwordResetRequired: uPasswordResetRequired, createdAt: uCreatedAt, disabledAt: uDisabledAt }),
+      user: users.fromRow({ id: session.userId, email: uEmail, passwordHash: uPasswordHash, isAdmin: uIsAdmin, passwordResetRequired: uPasswordResetRequired, createdAt: uCreatedAt, disabledAt: uDisabledAt, emailVerifiedAt: uEmailVerifiedAt, legacy: uLegacy }),
       mfa: { totp: Number(mfaTotp) > 0, passkeys: Number(mfaPasskeys), sms: mfaSms ?? null, recoveryCodesLeft: Number(mfaRecovery) },
     };
   }

@@ -23,6 +23,7 @@ import type {
   Store,
   TotpStore,
   UserStore,
+  VerificationStore,
   WebauthnStore,
 } from '../ports/index.js';
 import { SqlChallenges } from './challenges.js';
@@ -42,6 +43,7 @@ import { SqlSessions } from './sessions.js';
 import type { Db } from './tables.js';
 import { SqlTotp } from './totp.js';
 import { SqlUsers } from './users.js';
+import { SqlVerifications } from './verifications.js';
 import { SqlWebauthn } from './webauthn.js';
 
 /** a Store that also hands out its Kysely instance (camelCase columns), for tests and maintenance tools */
@@ -71,6 +73,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<EventStore>(new SqlEvents(db, d)),
     ...methods<RevocationStore>(new SqlRevocations(db, d)),
     ...methods<ResetStore>(new SqlResets(db, d)),
+    ...methods<VerificationStore>(new SqlVerifications(db, d)),
     ...methods<TotpStore>(new SqlTotp(db, d)),
     ...methods<RecoveryCodeStore>(new SqlRecoveryCodes(db)),
     ...methods<WebauthnStore>(new SqlWebauthn(db)),

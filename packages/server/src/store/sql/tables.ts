@@ -17,6 +17,7 @@ import type { RevocationRow } from '../ports/revocations.js';
 import type { RefreshTokenRow, SessionRow } from '../ports/sessions.js';
 import type { TotpRow } from '../ports/totp.js';
 import type { UserRow } from '../ports/users.js';
+import type { EmailVerificationRow } from '../ports/verifications.js';
 import type { WebauthnCredentialRow } from '../ports/webauthn.js';
 
 type Text<T> = null extends T ? string | null : string;
@@ -54,7 +55,7 @@ export function codec<Row extends object, J extends keyof Row = never, B extends
   };
 }
 
-export const users = codec<UserRow, never, 'isAdmin' | 'passwordResetRequired'>({ bool: ['isAdmin', 'passwordResetRequired'] });
+export const users = codec<UserRow, never, 'isAdmin' | 'passwordResetRequired' | 'legacy'>({ bool: ['isAdmin', 'passwordResetRequired', 'legacy'] });
 export const sessions = codec<SessionRow, 'geo' | 'amr'>({ json: ['geo', 'amr'] });
 export const events = codec<EventRow, 'data'>({ json: ['data'] });
 export const newEvents = codec<NewEvent, 'data'>({ json: ['data'] });
@@ -72,7 +73,7 @@ export interface RecoveryCodesTable {
 }
 
 export interface Database {
-  users: Stored<UserRow, never, 'isAdmin' | 'passwordResetRequired'>;
+  users: Stored<UserRow, never, 'isAdmin' | 'passwordResetRequired' | 'legacy'>;
   sessions: Stored<SessionRow, 'geo' | 'amr'>;
   refreshTokens: RefreshTokenRow;
   signingKeys: SigningKeyRow;
@@ -80,6 +81,7 @@ export interface Database {
   events: Omit<Stored<EventRow, 'data'>, 'id'> & { id: Generated<number> };
   revocations: Omit<RevocationRow, 'cursor'> & { cursor: Generated<number> };
   passwordResets: PasswordResetRow;
+  emailVerifications: EmailVerificationRow;
   mfaTotp: TotpRow;
   recoveryCodes: RecoveryCodesTable;
   webauthnCredentials: Stored<WebauthnCredentialRow, 'transports'>;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { UserPage, UserRow, UserStore } from '../ports/users.js';
-import { users } from './tables.js';
+import { changed, users } from './tables.js';
 import type { Db } from './tables.js';
 
 const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
@@ -56,6 +56,11 @@ export class SqlUsers implements UserStore {
 
   async setPasswordResetRequired(userId: string, required: boolean): Promise<void> {
     await this.db.updateTable('users').set({ passwordResetRequired: required ? 1 : 0 }).where('id', '=', userId).execute();
+  }
+
+  async markEmailVerified(userId: string, at: number): Promise<boolean> {
+    const r = await this.db.updateTable('users').set({ emailVerifiedAt: at }).where('id', '=', userId).where('emailVerifiedAt', 'is', null).executeTakeFirst();
+    return changed(r);
   }
 
   async listUsers(q: { query?: string; limit: number; cursor?: string }): Promise<UserPage> {

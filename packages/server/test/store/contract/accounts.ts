@@ -46,6 +46,25 @@ export function users(ctx: ContractContext): void {
       await ctx.store.setPasswordResetRequired(id, false);
       expect((await ctx.store.getUserById(id))!.passwordResetRequired).toBe(false);
     });
+    it('stores an unverified legacy account as such', async () => {
+      const u = user({ emailVerifiedAt: null, legacy: true });
+      expect(await ctx.store.createUser(u)).toBe(true);
+      expect(await ctx.store.getUserById(u.id)).toEqual(u);
+    });
+    it('marks the email verified once: only the first proof learns it had never been verified', async () => {
+      const u = user({ emailVerifiedAt: null });
+      await ctx.store.createUser(u);
+      expect(await ctx.store.markEmailVerified(u.id, T0 + 5)).toBe(true);
+      expect(await ctx.store.markEmailVerified(u.id, T0 + 6)).toBe(false);
+      expect((await ctx.store.getUserById(u.id))!.emailVerifiedAt).toBe(T0 + 5);
+      expect(await ctx.store.markEmailVerified('nope', T0)).toBe(false);
+    });
+    it('race: 20 concurrent verifications → exactly one learns the account was unverified', async () => {
+      const u = user({ emailVerifiedAt: null });
+      await ctx.store.createUser(u);
+      const results = await Promise.all(Array.from({ length: N }, (_, i) => ctx.store.markEmailVerified(u.id, T0 + i)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
   });
 }
 

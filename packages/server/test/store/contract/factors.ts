@@ -1,7 +1,7 @@
-/** Contract: password resets, TOTP, recovery codes, WebAuthn, MFA challenges, the SMS phone. */
+/** Contract: password resets, email verifications, TOTP, recovery codes, WebAuthn, MFA challenges, the SMS phone. */
 import { describe, expect, it } from 'vitest';
 import type { SmsPhoneRow } from '../../../src/store/ports/index.js';
-import { T0, challenge, reset, uid } from '../../support/store-fixtures.js';
+import { HOUR, T0, challenge, reset, uid, verification } from '../../support/store-fixtures.js';
 import type { ContractContext } from '../contract.js';
 import { N } from './constants.js';
 
@@ -24,6 +24,36 @@ export function passwordResets(ctx: ContractContext): void {
       await ctx.store.insertPasswordReset(p);
       const results = await Promise.all(Array.from({ length: N }, () => ctx.store.consumePasswordReset(p.id, T0 + 1)));
       expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    });
+  });
+}
+
+export function emailVerifications(ctx: ContractContext): void {
+  describe('email verifications', () => {
+    it('consumes once, never after expiry', async () => {
+      const userId = await ctx.newUser();
+      const v = verification(userId);
+      await ctx.store.insertEmailVerification(v);
+      expect(await ctx.store.getEmailVerification(v.id)).toEqual(v);
+      expect(await ctx.store.consumeEmailVerification(v.id, T0 + 1)).toEqual({ ...v, usedAt: T0 + 1 });
+      expect(await ctx.store.consumeEmailVerification(v.id, T0 + 2)).toBeUndefined();
+      const old = verification(userId);
+      await ctx.store.insertEmailVerification(old);
+      expect(await ctx.store.consumeEmailVerification(old.id, old.expiresAt)).toBeUndefined();
+      expect(await ctx.store.consumeEmailVerification('nope', T0)).toBeUndefined();
+      expect(await ctx.store.getEmailVerification('nope')).toBeUndefined();
+    });
+    it('race: 20 concurrent consumes → exactly one winner', async () => {
+      const v = verification(await ctx.newUser());
+      await ctx.store.insertEmailVerification(v);
+      const results = await Promise.all(Array.from({ length: N }, () => ctx.store.consumeEmailVerification(v.id, T0 + 1)));
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    });
+    it('expired links are pruned', async () => {
+      const v = verification(await ctx.newUser(), { expiresAt: T0 - 10 * HOUR });
+      await ctx.store.insertEmailVerification(v);
+      await ctx.store.pruneExpired(T0 - HOUR);
+      expect(await ctx.store.getEmailVerification(v.id)).toBeUndefined();
     });
   });
 }

@@ -134,7 +134,7 @@ export async function serving(url: string, timeoutMs: number): Promise<number | 
         body: JSON.stringify({ email: `probe-${randomUUID()}@example.test`, password: 'correct horse battery staple 12' }),
         signal: AbortSignal.timeout(2000),
       });
-      if (res.status === 201) return Date.now() - t0;
+      if (res.status === 202) return Date.now() - t0;
     } catch {
       /* not yet */
     }

@@ -4,6 +4,7 @@
  * and check what the contract says about it (no 500, 503 only with Retry-After, nothing committed lost).
  */
 import { randomUUID } from 'node:crypto';
+import { mailedToken, type Mailbox } from '../users.js';
 
 export interface Answer {
   at: number;
@@ -22,7 +23,7 @@ export interface Logout {
 
 export interface LoadRecord {
   answers: Answer[];
-  /** emails answered 201 */
+  /** emails answered 202 and then verified */
   accounts: string[];
   /** session ids answered 200 by /v1/login */
   sessions: string[];
@@ -70,7 +71,7 @@ function caller(baseUrl: string, record: LoadRecord) {
   };
 }
 
-export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseMs?: number } = {}): MixedLoad {
+export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseMs?: number; mailbox: Mailbox }): MixedLoad {
   const record: LoadRecord = { answers: [], accounts: [], sessions: [], logouts: [] };
   let running = true;
 
@@ -78,7 +79,10 @@ export function startMixedLoad(baseUrl: string, opts: { workers?: number; pauseM
 
   const cycle = async (): Promise<void> => {
     const email = `load-${randomUUID()}@example.test`;
-    if ((await call('signup', 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status !== 201) return;
+    if ((await call('signup', 'POST', '/v1/accounts', { json: { email, password: PASSWORD } })).status !== 202) return;
+    // the verification link, from the outbox of whichever node took the sign-up (mail goes out after the answer)
+    const token = await mailedToken(opts.mailbox, email, 'verify-email', { timeoutMs: 3000 }).catch(() => undefined);
+    if (token === undefined || (await call('verify', 'POST', '/v1/email/verify', { json: { token } })).status !== 204) return;
     record.accounts.push(email);
     const login = await call('login', 'POST', '/v1/login', { json: { email, password: PASSWORD } });
     if (login.status !== 200) return;
