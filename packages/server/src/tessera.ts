@@ -108,6 +108,7 @@ export async function createTessera(config: Config, overrides: TesseraOverrides 
     }
     // closed first: the notices on their way are delivered before the store and mailer go
     closers.push(() => services.notices.drain());
+    closers.push(() => services.deferred.drain());
     return {
       ...services, store, state, box, hasher, mailer,
       async close() {

@@ -28,6 +28,7 @@ import { OAuthService } from './core/oauth/service.js';
 import { createMfa, type Mfa, type SmsSender } from './core/mfa/index.js';
 import type { Mailer } from './mail/types.js';
 import { SecurityNotices } from './core/notices/notices.js';
+import { DeferredWork } from './lib/deferred.js';
 import { PasswordHasher } from './core/passwords.js';
 import { ReplayCache } from './core/replay.js';
 import { RevocationFeed } from './core/revocations.js';
@@ -68,6 +69,8 @@ export interface TesseraServices {
   lifecycle: LifecycleService;
   /** the security notices by mail (drained at shutdown) */
   notices: SecurityNotices;
+  /** mail work queued after a response (sign-up, verification resends; drained at shutdown) */
+  deferred: DeferredWork;
   /** the document of everything held about a user (`GET /v1/me/export`) */
   exportAccount(user: UserRow): Promise<AccountExport>;
   /** the admin user list, disable and enable */
@@ -167,11 +170,8 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
   );
   const approvals = new LoginApprovals({ challenges: store, users: store, guard, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
   // mail work after the response: its duration must not tell a free address from a taken one
-  const defer = (work: () => Promise<void>): void => {
-    setImmediate(() => {
-      work().catch((err: unknown) => log.error({ err }, 'deferred mail work failed'));
-    });
-  };
+  const deferred = new DeferredWork((err) => log.error({ err }, 'deferred mail work failed'));
+  const defer = (work: () => Promise<void>): void => deferred.run(work);
   const verification = new EmailVerification({ users: store, verifications: store, state, events, mailer: a.mailer, clock }, { issuer: config.issuer });
   const signUp = new SignUp({ users: store, hasher, verification, state, events, mailer: a.mailer, clock, defer }, { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer });
   const reclaim = new AccountReclaim({ factors: mfa.manage, events, mailer: a.mailer, onMailError: (err) => log.error({ err }, 'security mail failed') }, { issuer: config.issuer });
@@ -179,7 +179,7 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
     { users: store, resets: store, hasher, events, mailer: a.mailer, clock, sessions, guard, loginCheck, secondFactor: mfa.login, completion, approvals, verification, reclaim, defer },
     { passwordMinLength: config.TESSERA_PASSWORD_MIN_LENGTH, issuer: config.issuer, resetTtlSec: 30 * 60, requireVerifiedEmail: config.TESSERA_REQUIRE_VERIFIED_EMAIL },
   );
-  return { hasher, guard, mfa, accounts, approvals, signUp, verification };
+  return { hasher, guard, mfa, accounts, approvals, signUp, verification, deferred };
 }
 
 /** Security notices, change of email, deletion, export and the admin user list. */
@@ -221,7 +221,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   const events = new EventLog(store, clock);
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
-  const { hasher, guard, mfa, accounts, approvals, signUp, verification } = signInServices(config, a, events, sessions, risk);
+  const { hasher, guard, mfa, accounts, approvals, signUp, verification, deferred } = signInServices(config, a, events, sessions, risk);
   const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
   const oauth = oauthService(config, a, events, sessions, feed);
   const services: TesseraServices = {
@@ -240,6 +240,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
     verification,
     lifecycle,
     notices,
+    deferred,
     exportAccount,
     adminUsers,
     approvals,

@@ -74,6 +74,8 @@ export class Housekeeper {
       ['mfaChallenges', { before: now - EXPIRED_MARGIN_MS }],
       ['passwordResets', { before: now - EXPIRED_MARGIN_MS }],
       ['oauthCodes', { before: now - EXPIRED_MARGIN_MS }],
+      ['emailVerifications', { before: now - EXPIRED_MARGIN_MS }],
+      ['emailChanges', { before: now - EXPIRED_MARGIN_MS }],
       ['events', { before: now - p.eventRetentionDays * DAY_MS }],
     ];
   }

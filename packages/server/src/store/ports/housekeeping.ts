@@ -19,6 +19,10 @@ export type PruneTarget =
   | 'passwordResets'
   /** OAuth authorization codes that expired before `before` */
   | 'oauthCodes'
+  /** email-verification links that expired before `before` */
+  | 'emailVerifications'
+  /** email-change confirmation links that expired before `before` */
+  | 'emailChanges'
   /** security events recorded before `before` */
   | 'events';
 

@@ -59,8 +59,10 @@ export class SqlHousekeeping implements HousekeepingStore {
       }
       case 'mfaChallenges':
       case 'passwordResets':
-      case 'oauthCodes': {
-        const table = target === 'mfaChallenges' ? 'mfaChallenges' : target === 'passwordResets' ? 'passwordResets' : 'oauthCodes';
+      case 'oauthCodes':
+      case 'emailVerifications':
+      case 'emailChanges': {
+        const table = target;
         const q = trx.selectFrom(table).select('id').where('expiresAt', '>=', from).where('expiresAt', '<', r.before);
         const ids = (await this.claim(q.orderBy('expiresAt').limit(limit)).execute()).map((x) => x.id);
         if (ids.length > 0) await trx.deleteFrom(table).where('id', 'in', ids).execute();

@@ -112,6 +112,23 @@ export function housekeepingBatches(ctx: ContractContext): void {
       });
     });
 
+    it('expired email-verification and email-change links go; live ones stay', async () => {
+      await withFresh(ctx, async (s, userId) => {
+        const link = (expiresAt: number) => ({ id: uid('ev'), userId, email: 'a@example.com', secretHash: uid('h'), createdAt: T0 - 2 * HOUR, expiresAt, usedAt: null });
+        const change = (expiresAt: number) => ({ id: uid('ec'), userId, newEmail: 'b@example.com', secretHash: uid('h'), createdAt: T0 - 2 * HOUR, expiresAt, usedAt: null });
+        const [oldV, liveV] = [link(T0 - HOUR), link(T0 + HOUR)];
+        const [oldE, liveE] = [change(T0 - HOUR), change(T0 + HOUR)];
+        for (const v of [oldV, liveV]) await s.insertEmailVerification(v);
+        for (const e of [oldE, liveE]) await s.insertEmailChange(e);
+        expect(await drain(s, 'emailVerifications', T0)).toEqual([1]);
+        expect(await drain(s, 'emailChanges', T0)).toEqual([1]);
+        expect(await s.getEmailVerification(oldV.id)).toBeUndefined();
+        expect(await s.getEmailChange(oldE.id)).toBeUndefined();
+        expect(await s.getEmailVerification(liveV.id)).toBeDefined();
+        expect(await s.getEmailChange(liveE.id)).toBeDefined();
+      });
+    });
+
     it('events before the retention cut-off go, in batches of the given size, oldest first', async () => {
       await withFresh(ctx, async (s, userId) => {
         for (let i = 0; i < 5; i++) await s.appendEvent({ userId, sessionId: null, type: 'login', ip: null, data: { i }, createdAt: T0 - (10 - i) * HOUR });
