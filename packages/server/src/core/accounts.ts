@@ -12,6 +12,7 @@ import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHa
 import type { IssuedTokens, RequestContext, SessionService, Transport } from './sessions.js';
 import type { ResetStore, UserRow, UserStore } from '../store/ports/index.js';
 import type { AccountReclaim } from './reclaim.js';
+import { newUserRow } from './new-user.js';
 import type { EmailVerification } from './verification.js';
 
 export type { AttemptGuard, LoginCheck, SecondFactor } from './login/hooks.js';
@@ -75,17 +76,8 @@ export class AccountService {
   async register(input: { email: string; password: string; isAdmin?: boolean }, ctx?: Pick<RequestContext, 'ip'>): Promise<UserRow> {
     const email = normalizeNewEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });
-    const user: UserRow = {
-      id: randomId(),
-      email,
-      passwordHash: await this.d.hasher.hash(input.password),
-      isAdmin: input.isAdmin ?? false,
-      passwordResetRequired: false,
-      createdAt: this.d.clock.now(),
-      emailVerifiedAt: this.d.clock.now(),
-      legacy: false,
-      disabledAt: null,
-    };
+    const now = this.d.clock.now();
+    const user = newUserRow({ email, passwordHash: await this.d.hasher.hash(input.password), isAdmin: input.isAdmin ?? false, verifiedAt: now }, now);
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
     await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx?.ip ?? null });
     return user;
@@ -97,18 +89,8 @@ export class AccountService {
    */
   async createInvited(emailInput: string, isAdmin: boolean, ctx: Pick<RequestContext, 'ip'>, byAdmin: string): Promise<UserRow> {
     const email = normalizeNewEmail(emailInput);
-    const user: UserRow = {
-      id: randomId(),
-      email,
-      passwordHash: await this.d.hasher.hash(`${randomId()}${randomId()}`),
-      isAdmin,
-      passwordResetRequired: false,
-      createdAt: this.d.clock.now(),
-      // unverified until the owner follows the set-password link (a reset, which proves the mailbox)
-      emailVerifiedAt: null,
-      legacy: false,
-      disabledAt: null,
-    };
+    // unverified until the owner follows the set-password link (a reset, which proves the mailbox)
+    const user = newUserRow({ email, passwordHash: await this.d.hasher.hash(`${randomId()}${randomId()}`), isAdmin, verifiedAt: null }, this.d.clock.now());
     if (!(await this.d.users.createUser(user))) throw new TesseraError('email_taken');
     await this.d.events.record({ type: 'account_created', userId: user.id, ip: ctx.ip, data: { by_admin: byAdmin } });
     const link = await issueResetLink({ resets: this.d.resets, clock: this.d.clock, issuer: this.cfg.issuer }, user.id, INVITE_TTL_SEC);

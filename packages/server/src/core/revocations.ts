@@ -53,15 +53,6 @@ export class RevocationFeed {
     for (const row of rows) await this.state.publish(REVOCATION_CHANNEL, JSON.stringify(revocationToItem(row)));
   }
 
-  /** A subject-wide entry (no session change to commit with): appended, then announced. */
-  async revokeSubject(sub: string): Promise<void> {
-    const now = this.clock.now();
-    const row = { sid: null, sub, revokedAt: now, until: this.until(now) };
-    const cursor = await this.store.appendRevocation(row);
-    // best effort, as for sessions: with Redis down the nodes' feed tails still find the row by polling
-    await this.announce([{ cursor, ...row }]).catch(() => undefined);
-  }
-
   async since(cursor: number, limit = 1000): Promise<{ cursor: number; items: RevocationItem[] }> {
     const rows = await this.store.listRevocationsSince(cursor, limit);
     const now = this.clock.now();

@@ -2,11 +2,11 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Clock } from '../lib/clock.js';
 import type { Mailer } from '../mail/types.js';
 import type { SharedState } from '../state/types.js';
-import type { UserRow, UserStore } from '../store/ports/index.js';
-import { randomId } from './crypto.js';
+import type { UserStore } from '../store/ports/index.js';
 import type { EventLog } from './events.js';
 import { accountExistsMail } from './notices/verification.js';
 import { checkPasswordPolicy, normalizeEmail, normalizeNewEmail, type PasswordHasher } from './passwords.js';
+import { newUserRow } from './new-user.js';
 import type { EmailVerification } from './verification.js';
 
 /** "you already have an account" mails per address per hour: repeated sign-ups cannot flood its owner */
@@ -43,17 +43,7 @@ export class SignUp {
     const email = normalizeNewEmail(input.email);
     checkPasswordPolicy(input.password, this.cfg.passwordMinLength, { email });
     // hashed whether or not the address is taken, so the answer takes the same time
-    const user: UserRow = {
-      id: randomId(),
-      email,
-      passwordHash: await this.d.hasher.hash(input.password),
-      isAdmin: false,
-      passwordResetRequired: false,
-      createdAt: this.d.clock.now(),
-      emailVerifiedAt: null,
-      legacy: false,
-      disabledAt: null,
-    };
+    const user = newUserRow({ email, passwordHash: await this.d.hasher.hash(input.password), verifiedAt: null }, this.d.clock.now());
     if (await this.d.users.createUser(user)) {
       // the event too is written after the answer: a taken address writes nothing before it either
       this.d.defer(async () => {
