@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLOCK_SKEW_MS, Housekeeper, lifecyclePolicy } from '../../src/core/housekeeping.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { DB_KINDS, dbUnavailable, http, startServer, type TestServer } from '../support/server.js';
+import { signUp } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
 const UA = { 'user-agent': 'lifecycle' };
@@ -24,7 +25,7 @@ for (const db of DB_KINDS) {
       s = await startServer({ db, clock, env: { TESSERA_REFRESH_GRACE: '10', TESSERA_SESSION_IDLE_TTL: '86400', TESSERA_ENDED_SESSION_RETENTION: '3600', ...env } });
       const housekeeper = new Housekeeper(s.t.store, clock, lifecyclePolicy(s.t.config));
       const email = `lc${Math.random().toString(36).slice(2)}@example.com`;
-      await http(s.url, 'POST', '/v1/accounts', { json: { email, password: PASSWORD } });
+      await signUp(s, email, PASSWORD);
       const login = await http(s.url, 'POST', '/v1/login', { json: { email, password: PASSWORD }, headers: UA });
       expect(login.status).toBe(200);
       return { server: s, clock, housekeeper, first: login.body as { refresh_token: string; access_token: string; session_id: string } };
