@@ -2,10 +2,8 @@
  * Security review, item 15 (parts): `/metrics` is not open to the world, malformed client credentials are
  * a 401 and not a logged server error, and an email is validated after it is normalised.
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_OPTIONS } from '../../src/lib/log.js';
+import { capturingLog } from '../support/logs.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -47,15 +45,9 @@ describe('/metrics with TESSERA_METRICS_TOKEN', () => {
 
 describe('client credentials and emails', () => {
   let s: TestServer;
-  const lines: string[] = [];
+  const { log, lines } = capturingLog('info');
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(chunk.toString());
-        cb();
-      },
-    });
-    s = await startServer({ log: pino({ level: 'info', ...LOG_OPTIONS }, sink), logger: true });
+    s = await startServer({ log, logger: true });
   });
   afterAll(async () => s?.close());
 

@@ -1,21 +1,13 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_OPTIONS } from '../../src/lib/log.js';
+import { capturingLog } from '../support/logs.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { signUp } from '../support/users.js';
 
 describe('logs carry no secrets', () => {
   let s: TestServer;
-  const lines: string[] = [];
+  const { log, lines } = capturingLog('trace');
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(chunk.toString());
-        cb();
-      },
-    });
-    s = await startServer({ log: pino({ level: 'trace', ...LOG_OPTIONS }, sink), logger: true });
+    s = await startServer({ log, logger: true });
   });
   afterAll(async () => s?.close());
 
