@@ -1,13 +1,18 @@
 /**
  * `npm run bench:soak [-- --minutes=10 --rate=8]` (not in CI): login, 10 refreshes, logout, `rate` times a
  * second, against one SQLite server (pinned to core 0) with short lifetimes, so housekeeping has work from
- * the first minutes on. Every minute it prints the database size (file + WAL) and the server's RSS; at the
- * end, how much each grew over the last five minutes (or the last half, for shorter runs).
+ * the first minutes on. Every minute it prints the database size (file + WAL) and the server's RSS with the
+ * range RSS moved in during the minute, then what RSS is made of (bench/memory.ts) and what is left after a
+ * full garbage collection forced right after the sample: a leak shows as the live heap (or native memory)
+ * climbing minute after minute, garbage-collector noise as RSS moving around a level that the post-GC
+ * figures do not follow. At the end, how much each grew over the last five minutes (or the last half, for
+ * shorter runs).
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { startChild } from './child.js';
 import { agentFor, request } from './http-loops.js';
+import type { MemoryBreakdown, Settled } from './memory.js';
 import { PASSWORD } from './server-constants.js';
 
 const arg = (name: string, dflt: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -44,13 +49,35 @@ async function cycle(i: number): Promise<void> {
   if (out.status !== 204) throw new Error(`logout ${out.status}`);
 }
 
-const samples: Array<{ size: number; rss: number }> = [];
+interface Sample {
+  size: number;
+  rss: number;
+  /** the highest RSS of the minute (sampled every 5 s) */
+  peak: number;
+  m: MemoryBreakdown & { settled: Settled };
+}
+const samples: Sample[] = [];
 const mib = (b: number): string => (b / 1048576).toFixed(2);
+const m0 = (b: number): string => (b / 1048576).toFixed(0);
+// RSS every 5 s in between, so each minute line also shows the range RSS moved in (noise vs trend)
+let window: number[] = [];
+const poller = setInterval(() => window.push(server.rss()), 5000);
 const sample = async (minute: number): Promise<void> => {
   const size = await server.call<number>('db-size');
   const rss = server.rss();
-  samples.push({ size, rss });
-  console.log(`minute ${String(minute).padStart(2)}: database ${mib(size)} MiB, RSS ${mib(rss)} MiB, ${cycles} cycles, ${failures} failed`);
+  const m = await server.call<Sample['m']>('mem');
+  window.push(rss);
+  const peak = Math.max(...window);
+  samples.push({ size, rss, peak, m });
+  const range = `${m0(Math.min(...window))}–${m0(peak)}`;
+  window = [];
+  const native = m.arenas + m.brk + m.mimalloc + m.otherAnon - m.buffers;
+  console.log(`minute ${String(minute).padStart(2)}: database ${mib(size)} MiB, RSS ${mib(rss)} MiB (${range} this minute), ${cycles} cycles, ${failures} failed`);
+  console.log(
+    `    RSS = V8 heap ${m0(m.v8)} (young ${m0(m.young)}; used ${m0(m.heapUsed)}) + buffers ${m0(m.buffers)} + native ${m0(native)} ` +
+      `(glibc arenas ${m0(m.arenas)}, brk ${m0(m.brk)}, mimalloc ${m0(m.mimalloc)}) + files ${m0(m.file)}; ` +
+      `after a full GC: RSS ${m0(m.settled.rss)}, V8 heap ${m0(m.settled.v8)}, live ${m0(m.settled.live)}`,
+  );
 };
 
 const inFlight = new Set<Promise<void>>();
@@ -73,12 +100,18 @@ for (let m = 1; m <= minutes; m++) {
   await sample(m);
 }
 clearInterval(ticker);
+clearInterval(poller);
 await Promise.all(inFlight);
 const back = Math.min(5, Math.floor(minutes / 2));
 const from = samples[samples.length - 1 - back];
 const to = samples[samples.length - 1];
 const growth = (a: number, b: number): string => `${(((b - a) / a) * 100).toFixed(1)} %`;
-console.log(`\nlast ${back} minutes: database ${growth(from.size, to.size)}, RSS ${growth(from.rss, to.rss)} (target: < 2 % over the last 5 minutes of a 10-minute run)`);
+const g = (f: (x: Sample) => number): string => growth(f(from), f(to));
+console.log(`\nlast ${back} minutes: database ${g((x) => x.size)}, RSS ${g((x) => x.rss)} (target: < 2 % over the last 5 minutes of a 10-minute run)`);
+console.log(
+  `  RSS after a full GC ${g((x) => x.m.settled.rss)}, live heap ${g((x) => x.m.settled.live)}, ` +
+    `minute's peak RSS ${g((x) => x.peak)}, native ${g((x) => x.m.arenas + x.m.brk + x.m.mimalloc + x.m.otherAnon - x.m.buffers)}`,
+);
 agent.destroy();
 await server.stop();
 process.exit(failures > 0 ? 1 : 0);
