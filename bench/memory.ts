@@ -7,8 +7,9 @@
  *   collected) inside it, and `young` (the new space) part of it;
  * - `buffers`: ArrayBuffer/Buffer contents held by JS (`arrayBuffers`; the bundled geolocation databases are
  *   ≈ 128 MiB of it, read whole at start);
- * - `mimalloc`: anonymous memory inside mimalloc's arenas (the allocator statically linked into
- *   @node-rs/argon2: its 19 MiB argon2 blocks live there), found as the 1 GiB regions mimalloc reserves;
+ * - `argon2`: the memory blocks of the password hashes running now (m KiB each). @node-rs/argon2 links its
+ *   own allocator (mimalloc), which maps each block from the system on its own and unmaps it when the hash
+ *   ends, so they are found as anonymous mappings of a multiple of that size (adjacent ones merge);
  * - `arenas`: glibc malloc's per-thread arenas (64 MiB-aligned heaps), `brk`: glibc's main heap;
  * - `otherAnon`: every other anonymous mapping (V8's heap pages are in here and subtracted, large mmapped
  *   malloc chunks, thread stacks, ...); `file`: file-backed pages (node, shared libraries, code).
@@ -24,14 +25,13 @@ export interface MemoryBreakdown {
   /** of `v8`: the young generation (new space, where every request's garbage is born and mostly dies) */
   young: number;
   buffers: number;
-  mimalloc: number;
+  argon2: number;
   arenas: number;
   brk: number;
   otherAnon: number;
   file: number;
 }
 
-const GIB = 1 << 30;
 const ARENA = 64 << 20;
 
 interface Mapping {
@@ -56,22 +56,23 @@ function mappings(): Mapping[] {
   return out;
 }
 
-/** mimalloc reserves (and on Linux eagerly maps) its arenas in 1 GiB regions; glibc's thread heaps are 64 MiB-aligned */
-export function memoryBreakdown(): MemoryBreakdown {
+/** `argon2BlockKib`: the argon2 memory cost (KiB); glibc's thread heaps are found as 64 MiB-aligned mappings */
+export function memoryBreakdown(argon2BlockKib: number): MemoryBreakdown {
+  const block = argon2BlockKib * 1024;
   const maps = mappings();
   const mu = process.memoryUsage();
   const v8 = getHeapStatistics().total_physical_size;
   const young = getHeapSpaceStatistics()
     .filter((sp) => sp.space_name.startsWith('new_'))
     .reduce((n, sp) => n + sp.physical_space_size, 0);
-  const b: MemoryBreakdown = { rss: 0, heapUsed: mu.heapUsed, v8, young, buffers: mu.arrayBuffers, mimalloc: 0, arenas: 0, brk: 0, otherAnon: 0, file: 0 };
+  const b: MemoryBreakdown = { rss: 0, heapUsed: mu.heapUsed, v8, young, buffers: mu.arrayBuffers, argon2: 0, arenas: 0, brk: 0, otherAnon: 0, file: 0 };
   maps.forEach((m, i) => {
     const size = m.end - m.start;
     const next = maps[i + 1];
     b.rss += m.rss;
     if (m.path.startsWith('/')) b.file += m.rss;
     else if (m.path === '[heap]') b.brk += m.rss;
-    else if (m.path === '' && size >= GIB && size % GIB === 0) b.mimalloc += m.rss;
+    else if (m.path === '' && size % block === 0 && size % ARENA !== 0) b.argon2 += m.rss;
     // a glibc thread heap: its used part starts on a 64 MiB boundary, the reserved rest (---p) fills the 64 MiB
     else if (m.path === '' && m.start % ARENA === 0 && (size === ARENA || (next?.start === m.end && next.end - m.start === ARENA))) b.arenas += m.rss;
     else b.otherAnon += m.rss;

@@ -25,7 +25,7 @@ const handlers: Record<string, (m: Msg) => Promise<unknown>> = {
   'eld-reset': async () => eld.reset(),
   'eld-read': async () => ({ p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 }),
   // the breakdown first (as the server runs), then the floor after a forced full collection
-  mem: async () => ({ ...memoryBreakdown(), settled: await settle() }),
+  mem: async () => ({ ...memoryBreakdown(ARGON2.memoryCost), settled: await settle() }),
 };
 process.on('message', (m: Msg) => {
   const h = handlers[m.cmd];
