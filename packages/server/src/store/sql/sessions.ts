@@ -1,14 +1,19 @@
 import type { SqlDialect } from '../dialects/dialect.js';
-import type { RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import type { RefreshFamily, RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import { RefreshFamilyRead, rotateInOneStatement } from './refresh.js';
 import { appendFeedRow } from './revocations.js';
 import { changed, sessions } from './tables.js';
 import type { Db } from './tables.js';
 
 export class SqlSessions implements SessionStore {
+  readonly #family: RefreshFamilyRead;
+
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
-  ) {}
+  ) {
+    this.#family = new RefreshFamilyRead(db);
+  }
 
   async createSession(row: SessionRow): Promise<void> {
     await this.db.insertInto('sessions').values(sessions.toRow(row)).execute();
@@ -75,11 +80,16 @@ export class SqlSessions implements SessionStore {
     return this.db.selectFrom('refreshTokens').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  getRefreshFamily(id: string): Promise<RefreshFamily | undefined> {
+    return this.#family.read(id);
+  }
+
   async listRefreshTokens(sessionId: string): Promise<RefreshTokenRow[]> {
     return this.db.selectFrom('refreshTokens').selectAll().where('sessionId', '=', sessionId).orderBy('createdAt').orderBy('id').execute();
   }
 
   async rotateRefreshToken(args: RotateRefreshArgs): Promise<boolean> {
+    if (this.d.writableCte) return rotateInOneStatement(this.db, args);
     return this.db.transaction().execute(async (trx) => {
       // the guarded UPDATE is the first statement: the row stays locked until commit, so one racer wins
       const r = await trx
