@@ -119,7 +119,7 @@ const g = (f: (x: Sample) => number): string => growth(f(from), f(to));
 console.log(`\nlast ${back} minutes: database ${g((x) => x.size)}, RSS ${g((x) => x.rss)} (target: < 2 % over the last 5 minutes of a 10-minute run)`);
 console.log(
   `  the minute's mean RSS ${g((x) => x.mean)} (peak ${g((x) => x.peak)}); live heap ${g((x) => x.m.settled.live)}, ` +
-    `native ${g((x) => x.m.arenas + x.m.brk + x.m.otherAnon - x.m.buffers)}, RSS after a full GC ${g((x) => x.m.settled.rss)}`,
+    `native ${g((x) => x.m.arenas + x.m.brk + x.m.otherAnon - x.m.buffers)}`,
 );
 agent.destroy();
 await server.stop();
