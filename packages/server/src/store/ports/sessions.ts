@@ -66,6 +66,20 @@ export interface SessionStore {
   getSession(id: string): Promise<SessionRow | undefined>;
   /** live (not revoked, not expired at `now`) sessions of a user, newest first */
   listLiveSessions(userId: string, now: number): Promise<SessionRow[]>;
+  /*
+   * What a sign-in's risk check reads of the user's live sessions at `now` (core/risk-service.ts onLogin),
+   * without listing them all: the answers the login rules would find in listLiveSessions, whatever its length.
+   */
+  /**
+   * the live session last seen at or before `now` whose place has coordinates (`geo.lat` and `geo.lon` not
+   * null); of several last seen at the same instant, the earliest created (then the smallest id)
+   */
+  lastLocatedSession(userId: string, now: number): Promise<SessionRow | undefined>;
+  /**
+   * `[userAgent]` when a live session has exactly that user agent (looked for among the newest first, so
+   * the usual answer is quick), else the distinct user agents of all live sessions (null for none)
+   */
+  liveUserAgents(userId: string, now: number, userAgent: string): Promise<Array<string | null>>;
   touchSession(id: string, patch: SessionPatch): Promise<void>;
   /**
    * Durable-first revocation: revokes the session if it is live at `at` and, in the same transaction,
