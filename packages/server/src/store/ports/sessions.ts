@@ -66,13 +66,11 @@ export interface SessionStore {
   getSession(id: string): Promise<SessionRow | undefined>;
   /** live (not revoked, not expired at `now`) sessions of a user, newest first */
   listLiveSessions(userId: string, now: number): Promise<SessionRow[]>;
-  /*
-   * What a sign-in's risk check reads of the user's live sessions at `now` (core/risk-service.ts onLogin),
-   * without listing them all: the answers the login rules would find in listLiveSessions, whatever its length.
-   */
   /**
-   * the live session last seen at or before `now` whose place has coordinates (`geo.lat` and `geo.lon` not
-   * null); of several last seen at the same instant, the earliest created (then the smallest id)
+   * The live session last seen at or before `now` whose place has coordinates (`geo.lat` and `geo.lon` not
+   * null); of several last seen at the same instant, the earliest created (then the smallest id). With
+   * liveUserAgents, what a sign-in's risk check reads of the live sessions (core/risk-service.ts onLogin):
+   * what the login rules would find in listLiveSessions, without reading it.
    */
   lastLocatedSession(userId: string, now: number): Promise<SessionRow | undefined>;
   /**
