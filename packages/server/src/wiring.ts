@@ -123,7 +123,7 @@ function sessionServices(config: Config, a: Adapters, events: EventLog) {
     { minKm: config.TESSERA_TRAVEL_MIN_KM, maxKmh: config.TESSERA_TRAVEL_MAX_KMH, issuer: config.issuer },
   );
   const sessions = new SessionService(
-    { store, users: store, tokens, revoker, events, box: a.box, clock, refreshGuard: (session, ctx) => risk.onRefresh(session, ctx) },
+    { store, tokens, revoker, events, box: a.box, clock, refreshGuard: (session, ctx) => risk.onRefresh(session, ctx) },
     {
       accessTtlSec: config.TESSERA_ACCESS_TTL,
       refreshTtlSec: config.TESSERA_REFRESH_TTL,

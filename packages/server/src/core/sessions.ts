@@ -7,7 +7,7 @@ import { clientFingerprint, liveFamily, presentedToken, requireSessionKey, type 
 import type { SessionRevoker } from './sessions/revoke.js';
 import type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
 import type { TokenService } from './tokens.js';
-import type { GeoPoint, Principal, PrincipalStore, RefreshTokenRow, SessionRow, SessionStore, UserRow, UserStore } from '../store/ports/index.js';
+import type { GeoPoint, Principal, PrincipalStore, RefreshFamily, RefreshTokenRow, SessionRow, SessionStore, UserRow } from '../store/ports/index.js';
 
 export type { IssuedTokens, RequestContext, Transport } from './sessions/types.js';
 export type { RefreshGuard } from './sessions/refresh-checks.js';
@@ -23,7 +23,6 @@ export interface SessionConfig {
 
 export interface SessionDeps {
   store: SessionStore & PrincipalStore;
-  users: Pick<UserStore, 'getUserById'>;
   tokens: Pick<TokenService, 'issueAccessToken'>;
   revoker: SessionRevoker;
   events: EventLog;
@@ -92,12 +91,22 @@ export class SessionService {
     return this.pair(session, access.token, access.expiresIn, refresh.value);
   }
 
+  /**
+   * The token `presented` names with its session, user and OAuth holder, read once, by the id alone (the
+   * route needs the session before the refresh itself proves the secret: the cookie's CSRF check, the
+   * OAuth client's grants). Pass it to `refresh` to spare the read there.
+   */
+  async refreshFamily(presented: string): Promise<RefreshFamily | undefined> {
+    const id = parseOpaqueToken(presented)?.id;
+    return id === undefined ? undefined : this.d.store.getRefreshFamily(id);
+  }
+
   /** A refresh: the checks of sessions/refresh-checks.ts in order, then the atomic rotation. */
-  async refresh(presented: string, ctx: RequestContext): Promise<IssuedTokens> {
+  async refresh(presented: string, ctx: RequestContext, read?: RefreshFamily): Promise<IssuedTokens> {
     // forged or guessed tokens
-    const row = await presentedToken(this.d.store, presented);
+    const { token: row, session, user } = presentedToken(read ?? (await this.refreshFamily(presented)), presented);
     // tokens of a revoked, expired or idle sign-in
-    const session = await liveFamily(this.d.store, row, { now: this.d.clock.now(), idleTtlMs: this.cfg.idleTtlSec * 1000, revoke: (id, why) => this.revoke(id, why) });
+    await liveFamily(session, row, { now: this.d.clock.now(), idleTtlMs: this.cfg.idleTtlSec * 1000, revoke: (id, why) => this.revoke(id, why) });
     // a stolen refresh token of a DPoP-bound session, presented without its key
     requireSessionKey(session, ctx);
     // a consumed token again: theft, unless it is the same client within the grace window
@@ -105,14 +114,14 @@ export class SessionService {
     // a token used from an impossible place or a different device (risk engine)
     await this.d.refreshGuard(session, ctx);
     // two racing refreshes: one wins, the other is treated as a replay
-    return this.rotate(row, session, ctx);
+    return this.rotate(row, session, user, ctx);
   }
 
-  private async rotate(row: RefreshTokenRow, session: SessionRow, ctx: RequestContext): Promise<IssuedTokens> {
+  private async rotate(row: RefreshTokenRow, session: SessionRow, user: UserRow, ctx: RequestContext): Promise<IssuedTokens> {
     const now = this.d.clock.now();
-    const user = await this.d.users.getUserById(session.userId);
-    if (!user) throw new TesseraError('invalid_grant', { reason: 'user gone' });
-    // disabling revokes the sessions; this refuses a refresh that raced the revocation
+    // disabling revokes the sessions; this refuses a refresh that raced the revocation (the user was read
+    // with the session, in one statement: a session read before its revocation comes with the user as it was
+    // then, and disabling marks the user before it revokes)
     if (user.disabledAt !== null) throw new TesseraError('account_disabled');
     const successor = newOpaqueToken();
     const access = await this.issueAccess(session, user, ctx.geo ?? session.geo);
@@ -186,16 +195,6 @@ export class SessionService {
   /** The user's sessions that are neither revoked nor expired, newest first. */
   listLive(userId: string): Promise<SessionRow[]> {
     return this.d.store.listLiveSessions(userId, this.d.clock.now());
-  }
-
-  /**
-   * The session a refresh token names, by its id alone (the cookie's CSRF check needs the session before
-   * the refresh itself proves the secret).
-   */
-  async sessionOfRefreshToken(token: string): Promise<string | undefined> {
-    const id = token.split('.')[0];
-    if (!id) return undefined;
-    return (await this.d.store.getRefreshToken(id))?.sessionId;
   }
 
   /** The refresh token `presented` proves (secret compared in constant time), used or not; else undefined. */

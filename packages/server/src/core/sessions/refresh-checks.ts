@@ -6,23 +6,22 @@
 import { parseOpaqueToken, safeEqual, sha256 } from '../crypto.js';
 import { TesseraError } from '../errors.js';
 import type { RequestContext } from './types.js';
-import type { RefreshTokenRow, SessionRow, SessionStore } from '../../store/ports/index.js';
+import type { RefreshFamily, RefreshTokenRow, SessionRow } from '../../store/ports/index.js';
 
 /** Hook run before a refresh is granted; throws to refuse (the risk engine's `onRefresh`). */
 export type RefreshGuard = (session: SessionRow, ctx: RequestContext) => Promise<void>;
 
 /**
  * Forged and guessed tokens: the id finds the row, and only the secret's hash, compared in constant time,
- * proves possession (the id is not secret, the secret is).
+ * proves possession (the id is not secret, the secret is). `family` is what the store read for that id.
  */
-export async function presentedToken(store: Pick<SessionStore, 'getRefreshToken'>, presented: string): Promise<RefreshTokenRow> {
+export function presentedToken(family: RefreshFamily | undefined, presented: string): RefreshFamily {
   const parsed = parseOpaqueToken(presented);
   if (!parsed) throw new TesseraError('invalid_grant', { reason: 'malformed refresh token' });
-  const row = await store.getRefreshToken(parsed.id);
-  if (!row || !safeEqual(row.secretHash, sha256(parsed.secret))) {
+  if (!family || family.token.id !== parsed.id || !safeEqual(family.token.secretHash, sha256(parsed.secret))) {
     throw new TesseraError('invalid_grant', { reason: 'unknown refresh token' });
   }
-  return row;
+  return family;
 }
 
 export interface FamilyRules {
@@ -36,9 +35,7 @@ export interface FamilyRules {
  * Tokens of a dead sign-in: a revoked, expired or idle session refreshes nothing. A consumed token of a
  * revoked family is still reported as a replay, so clients can tell theft from expiry.
  */
-export async function liveFamily(store: Pick<SessionStore, 'getSession'>, row: RefreshTokenRow, rules: FamilyRules): Promise<SessionRow> {
-  const session = await store.getSession(row.sessionId);
-  if (!session) throw new TesseraError('invalid_grant', { reason: 'session gone' });
+export async function liveFamily(session: SessionRow, row: RefreshTokenRow, rules: FamilyRules): Promise<void> {
   if (session.revokedAt !== null) {
     if (row.usedAt !== null) throw new TesseraError('refresh_token_reused', { reason: 'replay of a revoked family' });
     throw new TesseraError('invalid_grant', { reason: 'session revoked' });
@@ -48,7 +45,6 @@ export async function liveFamily(store: Pick<SessionStore, 'getSession'>, row: R
     await rules.revoke(session.id, 'idle_timeout');
     throw new TesseraError('invalid_grant', { reason: 'session idle too long' });
   }
-  return session;
 }
 
 /**

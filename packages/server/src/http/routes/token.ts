@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
 import { parseBasic, type PresentedClientAuth } from '../../core/oauth/clients.js';
 import type { OAuthTokenResponse } from '../../core/oauth/issue.js';
+import type { RefreshFamily } from '../../store/ports/index.js';
 import type { TesseraServices } from '../../tessera.js';
 import type { HttpAuth } from '../auth.js';
 import type { ZodApp } from '../schemas/common.js';
@@ -21,21 +22,21 @@ function sendOAuth(reply: FastifyReply, tokens: OAuthTokenResponse): FastifyRepl
 }
 
 /** The first-party refresh of v1: a refresh token in the body, or the refresh cookie with the CSRF header. */
-async function firstPartyRefresh(t: TesseraServices, auth: HttpAuth, request: FastifyRequest, reply: FastifyReply, body: Body): Promise<FastifyReply> {
+async function firstPartyRefresh(t: TesseraServices, auth: HttpAuth, request: FastifyRequest, reply: FastifyReply, body: Body, read: RefreshFamily | undefined): Promise<FastifyReply> {
   const cookieToken = request.cookies[auth.names.refresh];
   const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
   const presented = body.refresh_token ?? cookieToken;
   if (!presented) throw new TesseraError('invalid_request', { detail: 'refresh_token is required.' });
+  const family = fromCookie ? await t.sessions.refreshFamily(presented) : read;
   if (fromCookie) {
     // The refresh cookie rides along on any request to /v1/token, so it needs the session-bound CSRF header.
-    const sid = await t.sessions.sessionOfRefreshToken(presented);
-    if (!sid) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
-    auth.checkCsrf(request, sid);
+    if (!family) throw new TesseraError('invalid_grant', { reason: 'unknown refresh cookie' });
+    auth.checkCsrf(request, family.session.id);
   }
   // Any valid proof is accepted here; SessionService.refresh refuses one whose key is not the session's.
   // The browser's (refresh cookie) must carry a recent server nonce, like every cookie-mode proof.
   const jkt = await auth.dpop(request, fromCookie);
-  const tokens = await t.sessions.refresh(presented, auth.context(request, jkt));
+  const tokens = await t.sessions.refresh(presented, auth.context(request, jkt), family);
   return sendTokens(t, auth, reply, tokens, fromCookie ? 'cookie' : 'bearer');
 }
 
@@ -86,14 +87,15 @@ export function tokenRoutes(app: ZodApp, t: TesseraServices, auth: HttpAuth): vo
       throw new TesseraError('unsupported_grant_type');
     }
     // A session created through the code flow is refreshed by its client only, with the client's own audience.
-    const sid = body.refresh_token !== undefined ? await t.sessions.sessionOfRefreshToken(body.refresh_token) : undefined;
-    const held = sid !== undefined ? await t.oauth.heldBy(sid) : undefined;
+    // one read for the token, its session and user, and the client holding the session (if any)
+    const family = body.refresh_token !== undefined ? await t.sessions.refreshFamily(body.refresh_token) : undefined;
+    const held = family?.oauthClientId != null ? await t.oauth.heldBy(family.session.id) : undefined;
     if (held || presentsClient) {
       const c = await oauth();
       if (!held || body.refresh_token === undefined) throw new TesseraError('invalid_grant', { reason: 'not a refresh token of this client' });
       const jkt = await auth.dpop(request);
       return sendOAuth(reply, await t.oauth.refresh(c, held, body.refresh_token, auth.context(request, jkt)));
     }
-    return firstPartyRefresh(t, auth, request, reply, body);
+    return firstPartyRefresh(t, auth, request, reply, body, family);
   });
 }

@@ -87,6 +87,8 @@ export interface SqlDialect {
   isUnavailable(err: unknown): boolean;
   /** housekeeping batches pick their rows with FOR UPDATE SKIP LOCKED (false on SQLite: one writer anyway) */
   readonly skipLocked: boolean;
+  /** INSERT/UPDATE inside WITH, so several writes run as one statement (PostgreSQL; not SQLite, not MySQL/MariaDB) */
+  readonly writableCte: boolean;
   /**
    * One short write transaction for a housekeeping batch: READ COMMITTED where the database has it (no gap
    * locks held against new rows), BEGIN IMMEDIATE on SQLite (the write lock first, so no deferred upgrade fails).

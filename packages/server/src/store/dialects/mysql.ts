@@ -73,6 +73,7 @@ export const mysqlDialect: SqlDialect = {
     return typeof message === 'string' && new RegExp(`for key '(?:\\w+\\.)?${index.name}'`).test(message);
   },
   skipLocked: true,
+  writableCte: false,
   batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => db.transaction().setIsolationLevel('read committed').execute(fn),
   // InnoDB's purge thread reuses the deleted rows' pages
   compact: async () => undefined,

@@ -51,6 +51,7 @@ export function postgresDialect(schema: string | undefined): SqlDialect {
       return index === undefined || (err as { constraint?: unknown }).constraint === index.name;
     },
     skipLocked: true,
+    writableCte: true,
     batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => db.transaction().setIsolationLevel('read committed').execute(fn),
     // autovacuum reclaims the deleted rows' space for reuse
     compact: async () => undefined,

@@ -56,6 +56,7 @@ export const sqliteDialect: SqlDialect = {
     return typeof message === 'string' && message.endsWith(`: ${index.columns}`);
   },
   skipLocked: false,
+  writableCte: false,
   batchTransaction: <T>(db: Db, fn: (trx: Db) => Promise<T>) => immediate(db, (conn) => fn(conn as Db)),
   // PASSIVE never waits for readers; incremental_vacuum frees pages only where auto_vacuum is INCREMENTAL
   // (new files; see docs/operations.md for older ones), otherwise SQLite reuses the freed pages itself

@@ -1,4 +1,5 @@
 /** Sessions and their refresh-token families. */
+import type { UserRow } from './users.js';
 
 export interface GeoPoint {
   country: string | null;
@@ -61,6 +62,15 @@ export interface RotateRefreshArgs {
   touch?: SessionPatch;
 }
 
+/** What a refresh checks, read together: the presented token, its session, the session's user. */
+export interface RefreshFamily {
+  token: RefreshTokenRow;
+  session: SessionRow;
+  user: UserRow;
+  /** the OAuth client holding the session (code flow); null for a first-party session */
+  oauthClientId: string | null;
+}
+
 export interface SessionStore {
   createSession(row: SessionRow): Promise<void>;
   getSession(id: string): Promise<SessionRow | undefined>;
@@ -94,6 +104,8 @@ export interface SessionStore {
 
   insertRefreshToken(row: RefreshTokenRow): Promise<void>;
   getRefreshToken(id: string): Promise<RefreshTokenRow | undefined>;
+  /** the token `id` with its session, user and OAuth holder in one query; undefined when any of the three is missing */
+  getRefreshFamily(id: string): Promise<RefreshFamily | undefined>;
   /** every refresh token of a session's family, oldest first (audit and tests) */
   listRefreshTokens(sessionId: string): Promise<RefreshTokenRow[]>;
   /**

@@ -1,14 +1,19 @@
 import type { SqlDialect } from '../dialects/dialect.js';
-import type { RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import type { RefreshFamily, RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import { RefreshSql } from './refresh.js';
 import { appendFeedRow } from './revocations.js';
 import { changed, sessions } from './tables.js';
 import type { Db } from './tables.js';
 
 export class SqlSessions implements SessionStore {
+  readonly #refresh: RefreshSql;
+
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
-  ) {}
+  ) {
+    this.#refresh = new RefreshSql(db);
+  }
 
   async createSession(row: SessionRow): Promise<void> {
     await this.db.insertInto('sessions').values(sessions.toRow(row)).execute();
@@ -105,23 +110,15 @@ export class SqlSessions implements SessionStore {
     return this.db.selectFrom('refreshTokens').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  getRefreshFamily(id: string): Promise<RefreshFamily | undefined> {
+    return this.#refresh.family(id);
+  }
+
   async listRefreshTokens(sessionId: string): Promise<RefreshTokenRow[]> {
     return this.db.selectFrom('refreshTokens').selectAll().where('sessionId', '=', sessionId).orderBy('createdAt').orderBy('id').execute();
   }
 
-  async rotateRefreshToken(args: RotateRefreshArgs): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      // the guarded UPDATE is the first statement: the row stays locked until commit, so one racer wins
-      const r = await trx
-        .updateTable('refreshTokens')
-        .set({ usedAt: args.usedAt, usedBy: args.usedBy, successorId: args.successor.id, successorSealed: args.successorSealed })
-        .where('id', '=', args.id)
-        .where('usedAt', 'is', null)
-        .executeTakeFirst();
-      if (!changed(r)) return false;
-      await trx.insertInto('refreshTokens').values(args.successor).execute();
-      if (args.touch) await this.touchSession(args.successor.sessionId, args.touch, trx);
-      return true;
-    });
+  rotateRefreshToken(args: RotateRefreshArgs): Promise<boolean> {
+    return this.#refresh.rotate(args, this.d.writableCte);
   }
 }

@@ -194,6 +194,40 @@ export function refreshTokens(ctx: ContractContext): void {
       expect(await ctx.store.listRefreshTokens(sessionId)).toEqual([await ctx.store.getRefreshToken(t.id), next]);
       expect(await ctx.store.listRefreshTokens('nope')).toEqual([]);
     });
+    it('reads a token with its session, user and OAuth holder in one call; undefined when any is missing', async () => {
+      const u = user({ isAdmin: true, disabledAt: T0 + 3 });
+      await ctx.store.createUser(u);
+      const s = session(u.id, { dpopJkt: 'jkt', revokedAt: T0 + 4, revokeReason: 'why' });
+      await ctx.store.createSession(s);
+      const t = refresh(s.id, { usedAt: T0 + 1, usedBy: 'ua:x', successorId: 'next', successorSealed: 'sealed', parentId: 'parent' });
+      await ctx.store.insertRefreshToken(t);
+      expect(await ctx.store.getRefreshFamily(t.id)).toEqual({ token: t, session: s, user: u, oauthClientId: null });
+      await ctx.store.insertOAuthSession({ sessionId: s.id, clientId: 'cli_notes', userId: u.id, scope: 'openid', resource: null, createdAt: T0 });
+      expect((await ctx.store.getRefreshFamily(t.id))?.oauthClientId).toBe('cli_notes');
+      expect(await ctx.store.getRefreshFamily(uid('rt'))).toBeUndefined();
+      // a second session's token reads its own session (the join is by the token's session)
+      const other = session(u.id, { geo: null, amr: [] });
+      await ctx.store.createSession(other);
+      const t2 = refresh(other.id);
+      await ctx.store.insertRefreshToken(t2);
+      expect(await ctx.store.getRefreshFamily(t2.id)).toEqual({ token: t2, session: other, user: u, oauthClientId: null });
+    });
+    it('a winning rotation touches the session; a losing one leaves it and inserts nothing', async () => {
+      const { sessionId } = await ctx.newSession();
+      const t = refresh(sessionId);
+      await ctx.store.insertRefreshToken(t);
+      const touch = { lastSeenAt: T0 + 7, ip: '198.51.100.7', geo: { country: 'FR', city: 'Paris', lat: 48.9, lon: 2.35, accuracyKm: 5 }, userAgent: 'winner' };
+      const next = refresh(sessionId, { parentId: t.id, createdAt: T0 + 7 });
+      expect(await ctx.store.rotateRefreshToken({ id: t.id, usedAt: T0 + 7, usedBy: 'w', successor: next, successorSealed: 'sealed', touch })).toBe(true);
+      expect(await ctx.store.getSession(sessionId)).toMatchObject(touch);
+      expect(await ctx.store.getRefreshToken(next.id)).toEqual(next);
+      const lost = refresh(sessionId, { parentId: t.id });
+      const late = { lastSeenAt: T0 + 9, ip: '192.0.2.9', geo: null, userAgent: 'loser' };
+      expect(await ctx.store.rotateRefreshToken({ id: t.id, usedAt: T0 + 9, usedBy: 'l', successor: lost, successorSealed: null, touch: late })).toBe(false);
+      expect(await ctx.store.getSession(sessionId)).toMatchObject(touch);
+      expect(await ctx.store.getRefreshToken(lost.id)).toBeUndefined();
+      expect(await ctx.store.getRefreshToken(t.id)).toMatchObject({ usedAt: T0 + 7, usedBy: 'w', successorId: next.id, successorSealed: 'sealed' });
+    });
     it('race: 50 concurrent rotations of one token → exactly one wins, one successor row', async () => {
       const { sessionId } = await ctx.newSession();
       const t = refresh(sessionId);
