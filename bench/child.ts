@@ -16,7 +16,9 @@ let nextId = 0;
 
 /** `cores`: a taskset CPU list ("0", "0,1"), or undefined for no pinning */
 export async function startChild(name: string, variant: string, env: Record<string, string>, cores: string | undefined): Promise<Child> {
-  const node = [process.execPath, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server-child.ts', variant];
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers under load.
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const node = [process.execPath, ...extra, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server-child.ts', variant];
   const [cmd, ...args] = cores === undefined ? node : ['taskset', '-c', cores, ...node];
   const child = spawn(cmd, args, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
