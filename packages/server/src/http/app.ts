@@ -167,11 +167,12 @@ async function registerPlugins(app: FastifyInstance, t: TesseraServices): Promis
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   // JSON only, except where RFC 6749/7009/7662 require form bodies: anything else is 415, not a guess.
   app.removeContentTypeParser('text/plain');
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const type = request.headers['content-type'];
     if (type?.startsWith('application/x-www-form-urlencoded') && !FORM_ROUTES.test(request.url)) {
-      throw new TesseraError('unsupported_media_type', { detail: 'Send application/json.' });
+      return done(new TesseraError('unsupported_media_type', { detail: 'Send application/json.' }));
     }
+    done();
   });
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(SECURITY_HEADERS);
@@ -189,9 +190,9 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   const auth = new HttpAuth(t);
   // RFC 9449 §8: the nonce a DPoP client's next proof must carry, on every answer to a proof (and on 401s,
   // where a client without one learns it); pages carry it in a <meta> tag (pages/routes.ts).
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.headers.dpop !== undefined || reply.statusCode === 401) void reply.header('DPoP-Nonce', auth.nonces.current());
-    return payload;
+    done(null, payload);
   });
   limitHooks(app, t);
   const api = app.withTypeProvider<ZodTypeProvider>();
