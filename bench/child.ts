@@ -1,6 +1,7 @@
 /** Starting bench/server-child.ts variants pinned, and talking to them over IPC. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { stopChild } from '../packages/server/test/support/child.js';
 
 export interface Child {
   name: string;
@@ -13,6 +14,23 @@ export interface Child {
 }
 
 let nextId = 0;
+
+/** Resolves with the port once the child prints `listening <port>` on stdout; `label` starts the errors. */
+export function listeningPort(child: ChildProcess, label: string, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${label} did not start`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}`)));
+  });
+}
 
 /** `cores`: a taskset CPU list ("0", "0,1"), or undefined for no pinning */
 export async function startChild(name: string, variant: string, env: Record<string, string>, cores: string | undefined): Promise<Child> {
@@ -28,19 +46,7 @@ export async function startChild(name: string, variant: string, env: Record<stri
     if (m.error !== undefined) w?.reject(new Error(`${name}: ${m.error}`));
     else w?.resolve(m.value);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name}: did not start`)), 300_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name}: exited with ${code}`)));
-  });
+  const port = await listeningPort(child, `${name}:`, 300_000);
   return {
     name,
     port,
@@ -58,12 +64,6 @@ export async function startChild(name: string, variant: string, env: Record<stri
         return 0;
       }
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }

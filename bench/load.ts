@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { stopChild } from '../packages/server/test/support/child.js';
+import { listeningPort } from './child.js';
 
 export interface ServerHandle {
   port: number;
@@ -16,29 +18,11 @@ export async function startServer(variant: string, env: Record<string, string>, 
   const node = [process.execPath, ...extra, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server.ts', variant];
   const [cmd, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node];
   const child = spawn(cmd, args, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${variant}: server did not start`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${variant}: server exited with ${code}`)));
-  });
+  const port = await listeningPort(child, `${variant}: server`, 30_000);
   return {
     port,
     child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => stopChild(child, 3000),
   };
 }
 

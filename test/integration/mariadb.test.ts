@@ -3,7 +3,6 @@
  * server processes sharing one database, the example notes API protected by the SDK. Sign-up, sign-in,
  * refresh with reuse detection, TOTP, and revocation seen by the API and by the other node.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,34 +10,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../packages/server/test/support/cli.js';
-import { spawnServer, type ServerProcess } from '../../packages/server/test/support/process.js';
+import { waitFor } from '../../packages/server/test/support/child.js';
+import { spawnNotesApi, spawnServer, type ApiProcess, type ServerProcess } from '../../packages/server/test/support/process.js';
 import { freePort, http } from '../../packages/server/test/support/server.js';
 import { MYSQL_URL, hasMysql } from '../../packages/server/test/support/services.js';
 import { dropMysqlDatabases, freshMysqlDatabase } from '../../packages/server/test/support/store-fixtures.js';
 import { signUp } from '../../packages/server/test/support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
-const MAIN = path.resolve(import.meta.dirname, '../../examples/notes/src/main.ts');
 const bearer = (at: string) => ({ authorization: `Bearer ${at}` });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, the example API', () => {
   const database = freshMysqlDatabase();
   let dir: string;
   let a: ServerProcess;
   let b: ServerProcess;
-  let api: ChildProcess;
-  let apiUrl: string;
-  let apiLog = '';
+  let api: ApiProcess;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tessera-mariadb-'));
@@ -57,22 +44,11 @@ describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, t
     const client = await runCli(['clients', 'create', '--name', 'notes', '--json'], env);
     expect(client.code).toBe(0);
     const { client_id, client_secret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
-    const apiPort = await freePort();
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, EXAMPLE_PORT: String(apiPort), TESSERA_ISSUER: env.TESSERA_ISSUER, TESSERA_CLIENT_ID: client_id, TESSERA_CLIENT_SECRET: client_secret },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    api.stdout!.on('data', (d: Buffer) => (apiLog += d.toString()));
-    api.stderr!.on('data', (d: Buffer) => (apiLog += d.toString()));
-    await waitFor('the notes API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 30_000, 100).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${apiLog}`);
-    });
+    api = await spawnNotesApi({ TESSERA_ISSUER: env.TESSERA_ISSUER, TESSERA_CLIENT_ID: client_id, TESSERA_CLIENT_SECRET: client_secret });
   }, 120_000);
 
   afterAll(async () => {
-    api?.kill('SIGTERM');
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([api?.stop(), a?.stop(), b?.stop()]);
     await dropMysqlDatabases([database]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -86,7 +62,7 @@ describe.skipIf(!hasMysql)('tessera serve on MariaDB: two nodes, one database, t
     expect(l.status).toBe(200);
     return { ...(l.body as { access_token: string; refresh_token: string; session_id: string }), email };
   };
-  const notes = (token: string) => http(apiUrl, 'GET', '/notes', { headers: bearer(token) });
+  const notes = (token: string) => http(api.url, 'GET', '/notes', { headers: bearer(token) });
 
   it('a user signed up on one node signs in on the other; both publish one JWKS and accept each other’s tokens', async () => {
     const u = await signUpAndIn();

@@ -3,38 +3,25 @@
  * as users run them; revocations reach the API within a second, a restart of the server is caught up,
  * a silent feed fails closed and recovers, and a key rotation needs no restart of the API.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../packages/server/test/support/cli.js';
-import { NODE_SOURCE, spawnServer, type ServerProcess } from '../../packages/server/test/support/process.js';
+import { waitFor } from '../../packages/server/test/support/child.js';
+import { spawnNotesApi, spawnServer, type ApiProcess, type ServerProcess } from '../../packages/server/test/support/process.js';
 import { freePort, http } from '../../packages/server/test/support/server.js';
 import { signUp } from '../../packages/server/test/support/users.js';
 
 const PASSWORD = 'correct horse battery staple';
-const MAIN = path.resolve(import.meta.dirname, '../../examples/notes/src/main.ts');
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 describe('example notes API with @tessera/sdk against a running Tessera', () => {
   let dir: string;
   let server: ServerProcess;
   let serverPort: number;
   let serverEnv: Record<string, string>;
-  let api: ChildProcess;
-  let apiUrl: string;
-  let apiLog = '';
+  let api: ApiProcess;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tessera-notes-'));
@@ -43,29 +30,16 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
     server = await spawnServer(serverEnv, serverPort);
     const client = await runCli(['clients', 'create', '--name', 'notes', '--json'], { TESSERA_DATA_DIR: dir });
     const { client_id, client_secret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
-    const apiPort = await freePort();
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = spawn(process.execPath, [...NODE_SOURCE, MAIN], {
-      env: {
-        ...process.env,
-        EXAMPLE_PORT: String(apiPort),
-        TESSERA_ISSUER: `http://localhost:${serverPort}`,
-        TESSERA_CLIENT_ID: client_id,
-        TESSERA_CLIENT_SECRET: client_secret,
-        EXAMPLE_MAX_STALENESS: '4',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    api.stdout!.on('data', (d: Buffer) => (apiLog += d.toString()));
-    api.stderr!.on('data', (d: Buffer) => (apiLog += d.toString()));
-    await waitFor('the notes API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 30_000, 100).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${apiLog}`);
+    api = await spawnNotesApi({
+      TESSERA_ISSUER: `http://localhost:${serverPort}`,
+      TESSERA_CLIENT_ID: client_id,
+      TESSERA_CLIENT_SECRET: client_secret,
+      EXAMPLE_MAX_STALENESS: '4',
     });
   }, 90_000);
 
   afterAll(async () => {
-    api?.kill('SIGTERM');
-    await server?.stop();
+    await Promise.all([api?.stop(), server?.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -77,7 +51,7 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
     expect(l.status).toBe(200);
     return { ...(l.body as { access_token: string; session_id: string; refresh_token: string }), email };
   };
-  const notes = (token: string) => http(apiUrl, 'GET', '/notes', { headers: { authorization: `Bearer ${token}` } });
+  const notes = (token: string) => http(api.url, 'GET', '/notes', { headers: { authorization: `Bearer ${token}` } });
 
   /** Revoke, then measure how long until the API refuses the token (it must be under one second). */
   const refusedWithin = async (token: string, revoke: () => Promise<unknown>) => {
@@ -93,9 +67,9 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
     const r = await notes(u.access_token);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ notes: [] });
-    expect((await http(apiUrl, 'POST', '/notes', { json: { text: 'hello' }, headers: { authorization: `Bearer ${u.access_token}` } })).status).toBe(201);
+    expect((await http(api.url, 'POST', '/notes', { json: { text: 'hello' }, headers: { authorization: `Bearer ${u.access_token}` } })).status).toBe(201);
     expect((await notes(u.access_token)).body.notes).toHaveLength(1);
-    const anon = await http(apiUrl, 'GET', '/notes');
+    const anon = await http(api.url, 'GET', '/notes');
     expect(anon.status).toBe(401);
     expect(anon.headers.get('www-authenticate')).toMatch(/Bearer/);
     expect((await notes(`${u.access_token.slice(0, -4)}AAAA`)).status).toBe(401);
@@ -135,7 +109,7 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
       return r.status === 503 ? r : undefined;
     }, 15_000, 200);
     expect(stale.body.code).toBe('revocation_feed_stale');
-    expect((await fetch(`${apiUrl}/healthz`)).status).toBe(503);
+    expect((await fetch(`${api.url}/healthz`)).status).toBe(503);
     server = await spawnServer(serverEnv, serverPort);
     await waitFor('recovery', async () => ((await notes(u.access_token)).status === 200 ? true : undefined), 15_000, 100);
   });
@@ -143,7 +117,7 @@ describe('example notes API with @tessera/sdk against a running Tessera', () => 
   it('after `tessera keys rotate`, new tokens (new kid) verify at the API without a restart', async () => {
     // The previous test leaves the feed just recovered; on a loaded machine its next heartbeat can be late.
     // What this test judges is the key change, so it starts from a healthy API.
-    await waitFor('the notes API to be healthy', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 15_000, 100);
+    await waitFor('the notes API to be healthy', async () => ((await fetch(`${api.url}/healthz`)).ok ? true : undefined), 15_000, 100);
     const before = await signIn();
     const rotated = await runCli(['keys', 'rotate'], { TESSERA_DATA_DIR: dir });
     expect(rotated.code).toBe(0);

@@ -1,6 +1,7 @@
 /** Run `tessera serve` as a real child process (the way users run it) and wait until it answers. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { captureOutput, stopChild, waitHealthy } from './child.js';
 import { freePort } from './server.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/tessera.mjs');
@@ -22,40 +23,42 @@ export interface ServerProcess {
 
 export async function spawnServer(env: Record<string, string>, port?: number, opts: { startTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
-  let out = '';
   const child = spawn(process.execPath, [...NODE_SOURCE, BIN, 'serve'], {
     env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', ...env, PORT: String(p), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const output = captureOutput(child);
   const url = `http://127.0.0.1:${p}`;
-  const until = Date.now() + (opts.startTimeoutMs ?? 20_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tessera serve exited (${child.exitCode}): ${out}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > until) {
-      child.kill('SIGKILL');
-      throw new Error(`tessera serve did not start: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitHealthy('tessera serve', url, child, output, opts.startTimeoutMs ?? 20_000);
   return {
     url,
     port: p,
     child,
-    output: () => out,
+    output,
     ...(env.TESSERA_DATA_DIR ? { dataDir: env.TESSERA_DATA_DIR } : {}),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: () => stopChild(child),
   };
+}
+
+/** The example notes API (examples/notes), run from its sources as its `npm start` runs it. */
+export const NOTES_API = path.resolve(import.meta.dirname, '../../../../examples/notes/src/main.ts');
+
+export interface ApiProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts the notes API on a free port with `env` (TESSERA_ISSUER, client credentials…) and waits until it answers. */
+export async function spawnNotesApi(env: Record<string, string>): Promise<ApiProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...NODE_SOURCE, NOTES_API], {
+    env: { ...process.env, EXAMPLE_PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = captureOutput(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy('the notes API', url, child, output, 30_000);
+  return { url, child, output, stop: () => stopChild(child) };
 }

@@ -1,14 +1,11 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import type { Clock } from '../../lib/clock.js';
 import { TesseraError } from '../errors.js';
-import type { EventLog } from '../events.js';
 import type { LoginCompletion } from '../login/complete.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from '../login/hooks.js';
 import type { Mailer } from '../../mail/types.js';
 import type { IssuedTokens, RequestContext, Transport } from '../sessions/types.js';
-import type { SharedState } from '../../state/types.js';
-import type { ChallengeStore, UserRow, UserStore } from '../../store/ports/index.js';
-import { MfaTokens, type OpenToken } from './mfa-token.js';
+import type { UserRow } from '../../store/ports/index.js';
+import { MfaTokens, type MfaTokenDeps, type OpenToken } from './mfa-token.js';
 import { checkOtp } from './otp.js';
 import { emailChannel, requireEnabled, sendOtp, smsChannel, type OtpChannel } from './otp-channels.js';
 import type { PhoneService } from './phone.js';
@@ -45,12 +42,8 @@ export interface MfaOptions {
   totpFailuresPerDay: number;
 }
 
-export interface MfaLoginDeps {
-  challenges: ChallengeStore;
-  users: Pick<UserStore, 'getUserById'>;
-  state: Pick<SharedState, 'limiter'>;
-  clock: Clock;
-  events: EventLog;
+/** the mfa_token's own deps (challenges, users, state, events, clock), and what the second step needs */
+export interface MfaLoginDeps extends MfaTokenDeps {
   mailer: Mailer;
   totp: TotpService;
   /** built by createMfa with `options.totpFailuresPerDay` */

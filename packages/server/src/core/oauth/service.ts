@@ -4,7 +4,7 @@
  */
 import type * as jose from 'jose';
 import type { ClientStore } from '../../store/ports/clients.js';
-import type { OAuthClientRow, OAuthClientType, OAuthSessionRow } from '../../store/ports/oauth.js';
+import type { OAuthClientRow, OAuthSessionRow } from '../../store/ports/oauth.js';
 import { TesseraError } from '../errors.js';
 import type { RequestContext } from '../sessions.js';
 import { checkAuthorizationRequest, type AuthorizationRequest, type AuthorizeCheck, type Params } from './authorize.js';
@@ -16,18 +16,8 @@ import { clientCredentials, refreshOAuthSession } from './grants.js';
 import type { OAuthProvider } from './index.js';
 import type { OAuthTokenResponse } from './issue.js';
 
-export interface ClientSummary {
-  id: string;
-  name: string;
-  type: OAuthClientType;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  backchannelLogoutUri: string | null;
-  firstParty: boolean;
-  scopes: string[];
-  audience: string | null;
-  createdAt: number;
-}
+/** a registered client as routes and the CLI show it: the stored row without its secret's hash */
+export type ClientSummary = Omit<OAuthClientRow, 'secretHash'>;
 
 export interface AppGrant {
   clientId: string;
@@ -47,6 +37,7 @@ export type LogoutCheck =
   | { kind: 'page'; reason: string }
   | { kind: 'ok'; hint: { sub: string; sid: string | undefined; aud: string } | undefined; redirect: string | undefined };
 
+// field by field, not a rest spread: whatever else a row object carries (secretHash first) stays out
 const summary = (c: OAuthClientRow): ClientSummary => ({
   id: c.id,
   name: c.name,

@@ -94,6 +94,27 @@ ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}</div>`;
 /** Where the client writes problem+json errors and outcomes; announced by screen readers. */
 export const status = (): Html => html`<div class="status" data-status role="status" aria-live="polite"></div>`;
 
+/**
+ * A page a mailed link opens: the token goes back in a form behind a button, never spent by the GET, so a
+ * mail scanner fetching the link spends nothing. `page` names the page and its form; without a token the
+ * page says the link is incomplete, then `incomplete` (what to do instead).
+ */
+export function mailedLinkPage(o: { title: string; page: string; token: string; body: Html; button: string; incomplete: Interpolation }): string {
+  return layout({
+    title: o.title,
+    page: o.page,
+    body: o.token
+      ? html`
+<form data-form="${o.page}" method="post" class="card">
+  <input type="hidden" name="token" value="${o.token}">
+  ${o.body}
+  <button type="submit">${o.button}</button>
+  ${status()}
+</form>`
+      : html`<p class="notice warn">This link is incomplete. ${o.incomplete}</p>`,
+  });
+}
+
 export function time(ms: number | string | null | undefined): Html {
   if (ms === null || ms === undefined) return html`never`;
   const d = new Date(ms);

@@ -1,6 +1,6 @@
 import type { UserRow } from '../../store/ports/index.js';
 import { html, type Html } from './html.js';
-import { field, layout, status } from './layout.js';
+import { field, mailedLinkPage, status } from './layout.js';
 
 /** On /account: change of email, the data download, and deletion behind a typed confirmation. */
 export function lifecycleSections(u: UserRow): Html {
@@ -33,20 +33,15 @@ export function lifecycleSections(u: UserRow): Html {
 </section>`;
 }
 
-/** The link mailed to a new address: a button, so a mail scanner fetching the link does not spend it. */
+/** The link mailed to a new address (a button, as every mailed link: see mailedLinkPage). */
 export function confirmEmailPage(token: string): string {
-  return layout({
+  return mailedLinkPage({
     title: 'Confirm your new email address',
     page: 'confirm-email',
-    body: token
-      ? html`
-<form data-form="confirm-email" method="post" class="card">
-  <input type="hidden" name="token" value="${token}">
-  <p>Confirm to make this address the one you sign in with. Your other sessions will be signed out.</p>
-  <button type="submit">Confirm new address</button>
-  ${status()}
-</form>`
-      : html`<p class="notice warn">This link is incomplete. Ask for the change again from your account page.</p>`,
+    token,
+    body: html`<p>Confirm to make this address the one you sign in with. Your other sessions will be signed out.</p>`,
+    button: 'Confirm new address',
+    incomplete: 'Ask for the change again from your account page.',
   });
 }
 

@@ -1,5 +1,5 @@
 import { html } from './html.js';
-import { field, layout, status } from './layout.js';
+import { field, layout, mailedLinkPage, status } from './layout.js';
 
 // Forms post to nowhere useful without script (405), never GET: a password must not end up in a URL.
 export function signInPage(): string {
@@ -77,58 +77,45 @@ export function forgotPasswordPage(): string {
 }
 
 export function resetPasswordPage(token: string): string {
-  return layout({
+  return mailedLinkPage({
     title: 'Choose a new password',
     page: 'reset-password',
-    body: token
-      ? html`
-<form data-form="reset-password" method="post" class="card">
-  <input type="hidden" name="token" value="${token}">
-  ${field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: 'Signing in with the new password signs out every other session.' })}
-  <button type="submit">Set password</button>
-  ${status()}
-</form>`
-      : html`<p class="notice warn">This link is incomplete. <a href="/forgot-password">Ask for a new one.</a></p>`,
+    token,
+    body: field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: 'Signing in with the new password signs out every other session.' }),
+    button: 'Set password',
+    incomplete: html`<a href="/forgot-password">Ask for a new one.</a>`,
   });
 }
 
-/** The mailed approval link: a button, so a mail scanner fetching the link does not spend it. */
+/** The mailed approval link (a button, as every mailed link: see mailedLinkPage). */
 export function approveSignInPage(token: string): string {
-  return layout({
+  return mailedLinkPage({
     title: 'Approve a sign-in',
     page: 'approve-sign-in',
-    body: token
-      ? html`
-<form data-form="approve-sign-in" method="post" class="card">
-  <input type="hidden" name="token" value="${token}">
-  <p>Approve only if you just signed in from a new device or network yourself.</p>
-  <button type="submit">Approve this sign-in</button>
-  ${status()}
-</form>`
-      : html`<p class="notice warn">This link is incomplete. Sign in again to get a new one.</p>`,
+    token,
+    body: html`<p>Approve only if you just signed in from a new device or network yourself.</p>`,
+    button: 'Approve this sign-in',
+    incomplete: 'Sign in again to get a new one.',
   });
 }
 
 /** The mailed verification link: a button, so a mail scanner fetching the link does not confirm a squatter's account. */
 export function verifyEmailPage(token: string): string {
-  return layout({
+  return mailedLinkPage({
     title: 'Confirm your email address',
     page: 'verify-email',
-    body: token
-      ? html`
-<form data-form="verify-email" method="post" class="card">
-  <input type="hidden" name="token" value="${token}">
-  <p>Confirm only if you created this account yourself.</p>
-  <button type="submit">Confirm my email address</button>
-  ${status()}
-</form>`
-      : html`<p class="notice warn">This link is incomplete. <a href="/sign-in">Sign in</a> to get a new one.</p>`,
+    token,
+    body: html`<p>Confirm only if you created this account yourself.</p>`,
+    button: 'Confirm my email address',
+    incomplete: html`<a href="/sign-in">Sign in</a> to get a new one.`,
   });
 }
 
+const ONE_MOMENT = html`<p role="status" aria-live="polite">One moment…</p>`;
+
 /** Served when the access cookie is gone but a session may live on in the refresh cookie (Path=/v1/token). */
 export function resumePage(): string {
-  return layout({ title: 'Resuming your session', page: 'resume', body: html`<p role="status" aria-live="polite">One moment…</p>` });
+  return layout({ title: 'Resuming your session', page: 'resume', body: ONE_MOMENT });
 }
 
 /**
@@ -136,7 +123,7 @@ export function resumePage(): string {
  * shows nothing; the page's script fetches this URL again with a proof from its key (pages.js).
  */
 export function boundPage(): string {
-  return layout({ title: 'Opening your account', page: 'bound', body: html`<p role="status" aria-live="polite">One moment…</p>` });
+  return layout({ title: 'Opening your account', page: 'bound', body: ONE_MOMENT });
 }
 
 export function forbiddenPage(viewer: { email: string; isAdmin: boolean }, expiresIn: number): string {

@@ -1,6 +1,7 @@
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { EmailChangeRow, LifecycleStore, UserFacts } from '../ports/lifecycle.js';
 import type { SessionRow } from '../ports/sessions.js';
+import { SingleUseLinks } from './links.js';
 import { changed, events, sessions } from './tables.js';
 import type { Db } from './tables.js';
 
@@ -21,27 +22,26 @@ const USER_TABLES = [
 ] as const;
 
 export class SqlLifecycle implements LifecycleStore {
+  private readonly links: SingleUseLinks<'emailChanges'>;
+
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
-  ) {}
-
-  async insertEmailChange(row: EmailChangeRow): Promise<void> {
-    await this.db.insertInto('emailChanges').values(row).execute();
+  ) {
+    this.links = new SingleUseLinks(db, d, 'emailChanges');
   }
 
-  async getEmailChange(id: string): Promise<EmailChangeRow | undefined> {
-    return this.db.selectFrom('emailChanges').selectAll().where('id', '=', id).executeTakeFirst();
+  insertEmailChange(row: EmailChangeRow): Promise<void> {
+    return this.links.insert(row);
+  }
+
+  getEmailChange(id: string): Promise<EmailChangeRow | undefined> {
+    return this.links.get(id);
   }
 
   // consume once: a confirmation link clicked twice (or replayed) changes the email at most once
-  async consumeEmailChange(id: string, now: number): Promise<EmailChangeRow | undefined> {
-    const guarded = (db: Db) => db.updateTable('emailChanges').set({ usedAt: now }).where('id', '=', id).where('usedAt', 'is', null).where('expiresAt', '>', now);
-    return this.d.updateReturning(this.db, {
-      returning: (db) => guarded(db).returningAll().executeTakeFirst(),
-      update: (db) => guarded(db).executeTakeFirstOrThrow(),
-      read: (db) => db.selectFrom('emailChanges').selectAll().where('id', '=', id).executeTakeFirst(),
-    });
+  consumeEmailChange(id: string, now: number): Promise<EmailChangeRow | undefined> {
+    return this.links.consume(id, now);
   }
 
   async setEmail(userId: string, email: string): Promise<boolean> {

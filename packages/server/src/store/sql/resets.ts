@@ -1,34 +1,29 @@
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { PasswordResetRow, ResetStore } from '../ports/resets.js';
+import { SingleUseLinks } from './links.js';
 import type { Db } from './tables.js';
 
 export class SqlResets implements ResetStore {
+  private readonly links: SingleUseLinks<'passwordResets'>;
+
   constructor(
     private readonly db: Db,
-    private readonly d: SqlDialect,
-  ) {}
-
-  async insertPasswordReset(row: PasswordResetRow): Promise<void> {
-    await this.db.insertInto('passwordResets').values(row).execute();
+    d: SqlDialect,
+  ) {
+    this.links = new SingleUseLinks(db, d, 'passwordResets');
   }
 
-  async getPasswordReset(id: string): Promise<PasswordResetRow | undefined> {
-    return this.db.selectFrom('passwordResets').selectAll().where('id', '=', id).executeTakeFirst();
+  insertPasswordReset(row: PasswordResetRow): Promise<void> {
+    return this.links.insert(row);
+  }
+
+  getPasswordReset(id: string): Promise<PasswordResetRow | undefined> {
+    return this.links.get(id);
   }
 
   // consume once: a reset link replayed (or clicked twice in parallel) changes the password at most once
-  async consumePasswordReset(id: string, now: number): Promise<PasswordResetRow | undefined> {
-    const guarded = (db: Db) =>
-      db.updateTable('passwordResets').set({ usedAt: now }).where('id', '=', id).where('usedAt', 'is', null).where('expiresAt', '>', now);
-    return this.d.updateReturning(this.db, {
-      returning: (db) => guarded(db).returningAll().executeTakeFirst(),
-      update: (db) => guarded(db).executeTakeFirstOrThrow(),
-      read: (db) => this.getPasswordResetIn(db, id),
-    });
-  }
-
-  private getPasswordResetIn(db: Db, id: string): Promise<PasswordResetRow | undefined> {
-    return db.selectFrom('passwordResets').selectAll().where('id', '=', id).executeTakeFirst();
+  consumePasswordReset(id: string, now: number): Promise<PasswordResetRow | undefined> {
+    return this.links.consume(id, now);
   }
 
   async voidPasswordResets(userId: string, now: number): Promise<number> {
