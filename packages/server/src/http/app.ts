@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
-import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { TesseraServices } from '../tessera.js';
 import { makeClientIp } from '../lib/client-ip.js';
@@ -31,6 +30,7 @@ import { pagesRoutes } from './pages/routes.js';
 import { validatorCompiler } from './schemas/compiler.js';
 import { registerOpenApi } from './schemas/openapi.js';
 import { SECURITY_HEADERS } from './security-headers.js';
+import { registerCors } from './cors.js';
 import { isUnavailable } from '../lib/unavailable.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -42,8 +42,6 @@ declare module 'fastify' {
 }
 
 const FORM_ROUTES = /^\/(v1\/token|oauth\/)/;
-const PUBLIC_METADATA = /^\/\.well-known\/(openid-configuration|oauth-authorization-server|jwks\.json)$/;
-const APP_ENDPOINTS = /^\/(v1\/token|oauth\/userinfo|oauth\/revoke)$/;
 
 /** A route as registered: what the documentation tests compare with docs/api.md and /openapi.json. */
 export interface RegisteredRoute {
@@ -141,28 +139,8 @@ function trackRoutes(app: FastifyInstance): void {
 
 /** CORS, cookies, form bodies where OAuth needs them, security headers and the OpenAPI document. */
 async function registerPlugins(app: FastifyInstance, t: TesseraServices): Promise<void> {
-  // CORS only for the configured origins, with credentials (cookie mode) and the headers our clients send.
-  // Every other origin gets no CORS headers at all, so browsers keep foreign pages from reading responses —
-  // except the public discovery documents (any origin, no credentials), and the token, userinfo and
-  // revocation endpoints for the origins of registered public clients (browser apps; no cookies either).
-  const base = {
-    origin: t.config.allowedOrigins,
-    credentials: true,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', 'X-CSRF-Token'],
-    exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'DPoP-Nonce'],
-    maxAge: 600,
-  };
-  await app.register(cors, {
-    delegator: async (request: FastifyRequest) => {
-      const origin = request.headers.origin;
-      if (origin === undefined || t.config.allowedOrigins.includes(origin)) return base;
-      const path = request.url.split('?')[0] ?? '';
-      if (PUBLIC_METADATA.test(path)) return { ...base, origin: '*', credentials: false };
-      if (APP_ENDPOINTS.test(path) && (await t.oauth.isAppOrigin(origin).catch(() => false))) return { ...base, origin, credentials: false };
-      return base;
-    },
-  });
+  // CORS (http/cors.ts): the configured origins with credentials, public documents and app endpoints without
+  registerCors(app, { allowedOrigins: t.config.allowedOrigins, isAppOrigin: (origin) => t.oauth.isAppOrigin(origin) });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   // JSON only, except where RFC 6749/7009/7662 require form bodies: anything else is 415, not a guess.
