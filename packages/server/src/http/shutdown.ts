@@ -31,18 +31,22 @@ export function installShutdown(app: FastifyInstance, opts: ShutdownOptions): Sh
   const streams = new Set<ServerResponse>();
 
   // Readiness is answered here while draining, before any route: a load balancer sees 503 first.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.url.split('?')[0] === STREAM_PATH) {
+  // synchronous (no promise per request)
+  app.addHook('onRequest', (request, reply, done) => {
+    const q = request.url.indexOf('?');
+    const path = q === -1 ? request.url : request.url.slice(0, q);
+    if (path === STREAM_PATH) {
       streams.add(reply.raw);
       reply.raw.once('close', () => streams.delete(reply.raw));
     }
-    if (!draining) return;
+    if (!draining) return done();
     // keep-alive clients are told to reconnect, which lands them on another node
     void reply.header('Connection', 'close');
-    if (request.url.split('?')[0] === '/readyz') {
-      return reply.code(503).header('Retry-After', '1').type('application/problem+json').send(problemBody('service_unavailable', 'This node is shutting down.', { checks: { draining: 'yes' } }));
+    if (path === '/readyz') {
+      void reply.code(503).header('Retry-After', '1').type('application/problem+json').send(problemBody('service_unavailable', 'This node is shutting down.', { checks: { draining: 'yes' } }));
+      return;
     }
-    return undefined;
+    done();
   });
 
   const sequence = async (signal: string): Promise<void> => {
