@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -27,7 +27,7 @@ import { opsRoutes } from './routes/ops.js';
 import { limitHooks } from './limits.js';
 import { riskRoutes } from './routes/risk.js';
 import { pagesRoutes } from './pages/routes.js';
-import { validatorCompiler } from './schemas/compiler.js';
+import { serializerCompiler, validatorCompiler } from './schemas/compiler.js';
 import { registerOpenApi } from './schemas/openapi.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { registerCors } from './cors.js';
