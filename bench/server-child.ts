@@ -6,12 +6,14 @@
  * - `oidc-provider`: the reference refresh grant (oidc-provider, in-memory adapter, no rotation);
  * - `bare`: a bare Fastify JSON route;
  * - `argon2`: raw `@node-rs/argon2` verifies at the server's parameters, `concurrency` in flight.
- * Every variant answers {cmd: 'eld-reset' | 'eld-read'} with its event-loop delay (p99, ms).
+ * Every variant answers {cmd: 'eld-reset' | 'eld-read'} with its event-loop delay (p99, ms), and {cmd: 'mem'}
+ * with what its resident memory is made of (bench/memory.ts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { memoryBreakdown, settle } from './memory.js';
 import { ARGON2, PASSWORD } from './server-constants.js';
 
 const variant = process.argv[2] ?? 'bare';
@@ -22,6 +24,8 @@ type Msg = { cmd: string; [k: string]: unknown };
 const handlers: Record<string, (m: Msg) => Promise<unknown>> = {
   'eld-reset': async () => eld.reset(),
   'eld-read': async () => ({ p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 }),
+  // the breakdown first (as the server runs), then the floor after a forced full collection
+  mem: async () => ({ ...memoryBreakdown(ARGON2.memoryCost), settled: await settle() }),
 };
 process.on('message', (m: Msg) => {
   const h = handlers[m.cmd];

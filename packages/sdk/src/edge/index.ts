@@ -27,6 +27,8 @@ export {
 } from './credentials.js';
 export type { CredentialPolicy, CredentialScheme, PresentedCredential } from './credentials.js';
 export { requiredProofKey, verifyBoundProof } from './binding.js';
+export { verifiedTokens } from './verified.js';
+export type { VerifiedTokens, VerifiedTokensOptions } from './verified.js';
 export { DpopNonces } from './nonce.js';
 export type { DpopNonceOptions } from './nonce.js';
 export type { ProofCheck } from './binding.js';

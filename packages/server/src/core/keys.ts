@@ -69,6 +69,7 @@ export class KeyManager {
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
   #hs256CreatedAt = 0;
+  #withdrawals = 0;
 
   constructor(store: KeyStore, box: SecretBox, opts: KeyManagerOptions) {
     this.#store = store;
@@ -122,6 +123,14 @@ export class KeyManager {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * How many times a verification key has left the set (retired by a rotation, or gone from the store):
+   * whoever caches tokens verified with these keys drops them when this changes.
+   */
+  get withdrawals(): number {
+    return this.#withdrawals;
   }
 
   signingKey(): SigningKey {
@@ -179,6 +188,12 @@ export class KeyManager {
     }
     if (![...next.values()].some((k) => k.state === 'current')) {
       throw new Error(`no current ${this.alg} signing key in the store`);
+    }
+    for (const kid of this.#keys.keys()) {
+      if (!next.has(kid)) {
+        this.#withdrawals++;
+        break;
+      }
     }
     this.#keys = next;
   }

@@ -54,6 +54,19 @@ export async function limitOrThrow(limiter: RateLimiterAbstract, key: string, po
  * so per-address counting would hand an attacker 2^64 fresh budgets.
  */
 export function ipKey(ip: string): string {
+  let key = ipKeys.get(ip);
+  if (key === undefined) {
+    key = ipKeyOf(ip);
+    // bounded: a flood of addresses only empties the memo, it never grows past this
+    if (ipKeys.size >= 4096) ipKeys.clear();
+    ipKeys.set(ip, key);
+  }
+  return key;
+}
+/** The keys of recent addresses: every request pays for a rate-limit key, an address is parsed once. */
+const ipKeys = new Map<string, string>();
+
+function ipKeyOf(ip: string): string {
   const addr = parseIp(ip);
   if (!addr) return ip;
   if (addr.kind() === 'ipv4') return addr.toString();

@@ -10,7 +10,7 @@ import type { SessionRow, SessionStore, UserRow, UserStore } from '../store/port
 
 export interface RiskDeps {
   users: Pick<UserStore, 'getUserById' | 'setPasswordResetRequired'>;
-  sessions: Pick<SessionStore, 'listLiveSessions'>;
+  sessions: Pick<SessionStore, 'lastLocatedSession' | 'liveUserAgents'>;
   revoker: Pick<SessionRevoker, 'revokeAll'>;
   events: EventLog;
   mailer: Mailer;
@@ -57,11 +57,22 @@ export class RiskService {
     return { at: s.lastSeenAt, ip: s.ip, geo: s.geo, userAgent: s.userAgent, kind };
   }
 
-  /** Before a password (or passkey) sign-in gets a session: compare with the user's recent sessions. */
+  /**
+   * Before a password (or passkey) sign-in gets a session: compare with the user's live sessions. The login
+   * rules read two things of them, and only those are read (a user with thousands of sessions must not make
+   * every sign-in list them): the last located one, which only impossible travel from a located request
+   * compares with, and their user agents, which only a new-device check of a known family compares with
+   * (each agent an observation without a place). A rule reading more of a login's history must read more here.
+   */
   async onLogin(user: UserRow, ctx: RequestContext): Promise<void> {
-    const history = (await this.d.sessions.listLiveSessions(user.id, this.d.clock.now())).map((s) => RiskService.lastSeen(s, 'login'));
-    const verdict = assessRisk(history, this.observation(ctx, 'login'), this.cfg);
-    await this.apply(verdict, user, null, ctx);
+    const current = this.observation(ctx, 'login');
+    const history: RiskObservation[] = [];
+    if (ctx.userAgent !== null && userAgentFamily(ctx.userAgent)) {
+      for (const userAgent of await this.d.sessions.liveUserAgents(user.id, current.at, ctx.userAgent)) history.push({ at: current.at, ip: null, geo: null, userAgent, kind: 'login' });
+    }
+    const last = ctx.geo !== null && ctx.geo.lat !== null && ctx.geo.lon !== null ? await this.d.sessions.lastLocatedSession(user.id, current.at) : undefined;
+    if (last) history.push(RiskService.lastSeen(last, 'login'));
+    await this.apply(assessRisk(history, current, this.cfg), user, null, ctx);
   }
 
   /** Before a refresh is granted (SessionService's required `refreshGuard`). */

@@ -1,4 +1,5 @@
-import { TesseraTokenError, verifyAccessTokenJwt, type AccessTokenClaims } from '@tessera/sdk';
+import { TesseraTokenError, type AccessTokenClaims } from '@tessera/sdk';
+import { verifiedTokens, type VerifiedTokens } from '@tessera/sdk/edge';
 import * as jose from 'jose';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
@@ -43,11 +44,22 @@ export class TokenService {
   readonly #keys: KeyManager;
   readonly #opts: TokenServiceOptions;
   readonly #clock: Clock;
+  readonly #verified: VerifiedTokens;
+  #withdrawals: number;
 
   constructor(keys: KeyManager, opts: TokenServiceOptions) {
     this.#keys = keys;
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    // The SDK's verifier and its cache of verified tokens, with the configured algorithm as the only one
+    // allowed: the token's own `alg` never chooses how it is checked.
+    this.#verified = verifiedTokens(keys.getVerificationKey, {
+      issuer: opts.issuer,
+      audience: opts.audience,
+      algorithms: [keys.alg],
+      now: () => this.#clock.now(),
+    });
+    this.#withdrawals = keys.withdrawals;
   }
 
   async issueAccessToken(input: AccessTokenInput): Promise<IssuedAccessToken> {
@@ -75,18 +87,17 @@ export class TokenService {
   }
 
   /**
-   * The same verifier resource servers use (the SDK), with the configured algorithm as the only one allowed:
-   * the token's own `alg` never chooses how it is checked.
+   * The same verifier resource servers use (the SDK): a token seen before is a cache lookup until it
+   * expires. Revocation is the caller's session check, made on every request, cached token or not.
    */
   async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    // A cached token must not outlive its key: one withdrawn since (retired, removed) empties the cache.
+    if (this.#keys.withdrawals !== this.#withdrawals) {
+      this.#withdrawals = this.#keys.withdrawals;
+      this.#verified.clear();
+    }
     try {
-      const { claims } = await verifyAccessTokenJwt(token, this.#keys.getVerificationKey, {
-        issuer: this.#opts.issuer,
-        audience: this.#opts.audience,
-        algorithms: [this.#keys.alg],
-        now: () => this.#clock.now(),
-      });
-      return claims;
+      return await this.#verified.verify(token);
     } catch (err) {
       if (err instanceof TesseraTokenError) throw new TesseraError('invalid_token', { reason: `${err.code}: ${err.reason}` });
       // Fail closed: whatever else went wrong, this token is not accepted.

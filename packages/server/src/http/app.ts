@@ -5,7 +5,6 @@ import { pino } from 'pino';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import type { TesseraServices } from '../tessera.js';
 import { makeClientIp } from '../lib/client-ip.js';
 import { HttpAuth } from './auth.js';
@@ -31,6 +30,7 @@ import { riskRoutes } from './routes/risk.js';
 import { pagesRoutes } from './pages/routes.js';
 import { validatorCompiler } from './schemas/compiler.js';
 import { registerOpenApi } from './schemas/openapi.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { isUnavailable } from '../lib/unavailable.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -89,9 +89,6 @@ function createFastify(t: TesseraServices, opts: AppOptions): FastifyInstance {
     closeBackend: opts.closeBackend ?? (async () => undefined),
     exit: (code) => process.exit(code),
   }));
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('X-Request-Id', request.id);
-  });
   // a request that failed on a dependency makes the monitor probe now (outage logged once, recovery timed)
   app.addHook('onError', async (_request, _reply, err) => {
     if (isUnavailable(err)) t.dependencies.suspect();
@@ -100,8 +97,11 @@ function createFastify(t: TesseraServices, opts: AppOptions): FastifyInstance {
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clientIp', '');
   app.decorateRequest('oauthProtocol', false);
-  app.addHook('onRequest', async (request) => {
+  // synchronous (no promise per request): the request id sent back, and the client address
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
     request.clientIp = clientIp(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+    done();
   });
 
   return app;
@@ -167,13 +167,17 @@ async function registerPlugins(app: FastifyInstance, t: TesseraServices): Promis
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   // JSON only, except where RFC 6749/7009/7662 require form bodies: anything else is 415, not a guess.
   app.removeContentTypeParser('text/plain');
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const type = request.headers['content-type'];
     if (type?.startsWith('application/x-www-form-urlencoded') && !FORM_ROUTES.test(request.url)) {
-      throw new TesseraError('unsupported_media_type', { detail: 'Send application/json.' });
+      return done(new TesseraError('unsupported_media_type', { detail: 'Send application/json.' }));
     }
+    done();
   });
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    done();
+  });
   await registerOpenApi(app, t);
 
 }
@@ -186,9 +190,9 @@ export async function buildApp(t: TesseraServices, opts: AppOptions = {}): Promi
   const auth = new HttpAuth(t);
   // RFC 9449 §8: the nonce a DPoP client's next proof must carry, on every answer to a proof (and on 401s,
   // where a client without one learns it); pages carry it in a <meta> tag (pages/routes.ts).
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.headers.dpop !== undefined || reply.statusCode === 401) void reply.header('DPoP-Nonce', auth.nonces.current());
-    return payload;
+    done(null, payload);
   });
   limitHooks(app, t);
   const api = app.withTypeProvider<ZodTypeProvider>();

@@ -20,8 +20,8 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function limitHooks(app: FastifyInstance, t: TesseraServices): void {
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (UNLIMITED.has(path)) return;
+    const q = request.url.indexOf('?');
+    if (UNLIMITED.has(q === -1 ? request.url : request.url.slice(0, q))) return;
     const { headers } = await t.limits.consume(request.clientIp);
     const cls = request.routeOptions.config.limit;
     if (cls) {

@@ -47,6 +47,13 @@ export function parseTrustProxy(spec: string): Range[] {
   return ranges;
 }
 
+interface Peer {
+  addr: Addr;
+  text: string;
+  trusted: boolean;
+}
+const MAX_PEERS = 4096;
+
 /** Strips a port some proxies append (`1.2.3.4:5678`, `[2001:db8::1]:443`). */
 function stripPort(hop: string): string {
   const s = hop.trim();
@@ -65,11 +72,24 @@ function stripPort(hop: string): string {
 export function makeClientIp(trustProxy: string | undefined): (socketIp: string, xff: string | string[] | undefined) => string {
   const ranges = trustProxy?.trim() ? parseTrustProxy(trustProxy) : [];
   const trusted = (a: Addr) => ranges.some(([net_, bits]) => net_.kind() === a.kind() && a.match(net_, bits));
+  // The socket peer's parse, by its text: every request of a connection (and of a proxy) has the same one.
+  const peers = new Map<string, Peer | null>();
+  const peerOf = (socketIp: string): Peer | null => {
+    let p = peers.get(socketIp);
+    if (p === undefined) {
+      const addr = parseIp(socketIp);
+      p = addr && { addr, text: formatIp(addr), trusted: trusted(addr) };
+      if (peers.size >= MAX_PEERS) peers.clear();
+      peers.set(socketIp, p);
+    }
+    return p;
+  };
 
   return (socketIp, xff) => {
-    const peer = parseIp(socketIp);
-    if (!peer) return socketIp;
-    if (ranges.length === 0 || !trusted(peer) || xff === undefined) return formatIp(peer);
+    const p = peerOf(socketIp);
+    if (!p) return socketIp;
+    if (!p.trusted || xff === undefined) return p.text;
+    const peer = p.addr;
     const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map(stripPort).filter(Boolean);
     let current = peer;
     for (let i = hops.length - 1; i >= 0; i--) {

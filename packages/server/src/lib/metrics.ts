@@ -103,7 +103,7 @@ export class Metrics {
 
   /** Per-request collectors; the route label is the route pattern, never the raw URL (bounded cardinality). */
   install(app: FastifyInstance): void {
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
       const status = reply.statusCode;
       this.requests.inc({ method: request.method, route, status: String(status) });
@@ -113,6 +113,7 @@ export class Metrics {
       if (LOGIN_ROUTES.has(route) && (status === 429 || status === 503)) {
         this.logins.inc({ outcome: status === 429 ? 'rate_limited' : 'unavailable' });
       }
+      done();
     });
   }
 }

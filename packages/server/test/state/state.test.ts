@@ -138,6 +138,23 @@ describe('MemoryState', () => {
     expect((s as unknown as { claims: Map<string, number> }).claims.size).toBeLessThanOrEqual(100);
   });
 
+  it('keeps about the live claims, not every claim since start (expired ones are swept)', async () => {
+    const clock = new FakeClock();
+    const s = new MemoryState({ clock });
+    const claims = (s as unknown as { claims: Map<string, number> }).claims;
+    // a DPoP-like stream: 100 proofs a second, each claimed for 60 s, for 20 minutes
+    let most = 0;
+    for (let i = 0; i < 120_000; i++) {
+      if (!(await s.claimOnce(`jti${i}`, 60_000))) throw new Error(`jti${i} refused`);
+      clock.advance(10);
+      most = Math.max(most, claims.size);
+    }
+    expect(most).toBeLessThanOrEqual(2 * 6000 + 2);
+    // a live claim is never swept: the last minute's proofs are still refused
+    expect(await s.claimOnce('jti119999', 60_000)).toBe(false);
+    expect(await s.claimOnce('jti114001', 60_000)).toBe(false);
+  });
+
   it('openState() without a URL is in-process', async () => {
     const s = await openState();
     expect(s.kind).toBe('memory');

@@ -12,6 +12,7 @@ import { emailChanges, erasure } from './contract/lifecycle.js';
 import { emailVerifications, mfaChallenges, passwordResets, recoveryCodes, smsPhone, totp, webauthnCredentials } from './contract/factors.js';
 import { events, feedOrder, housekeeping, revocationFeed, signingKeys } from './contract/feed.js';
 import { housekeepingBatches } from './contract/pruning.js';
+import { loginHistory } from './contract/login-history.js';
 import { principalRead } from './contract/principal.js';
 import { oauthClients, oauthCodes, oauthKeysAndLogout } from './contract/oauth.js';
 
@@ -71,6 +72,7 @@ const AREAS: Array<(ctx: ContractContext) => void> = [
   erasure,
   housekeepingBatches,
   principalRead,
+  loginHistory,
 ];
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedContractStore>, opts: ContractOptions = {}): void {

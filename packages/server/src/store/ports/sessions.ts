@@ -76,6 +76,18 @@ export interface SessionStore {
   getSession(id: string): Promise<SessionRow | undefined>;
   /** live (not revoked, not expired at `now`) sessions of a user, newest first */
   listLiveSessions(userId: string, now: number): Promise<SessionRow[]>;
+  /**
+   * The live session last seen at or before `now` whose place has coordinates (`geo.lat` and `geo.lon` not
+   * null); of several last seen at the same instant, the earliest created (then the smallest id). With
+   * liveUserAgents, what a sign-in's risk check reads of the live sessions (core/risk-service.ts onLogin):
+   * what the login rules would find in listLiveSessions, without reading it.
+   */
+  lastLocatedSession(userId: string, now: number): Promise<SessionRow | undefined>;
+  /**
+   * `[userAgent]` when a live session has exactly that user agent (looked for among the newest first, so
+   * the usual answer is quick), else the distinct user agents of all live sessions (null for none)
+   */
+  liveUserAgents(userId: string, now: number, userAgent: string): Promise<Array<string | null>>;
   touchSession(id: string, patch: SessionPatch): Promise<void>;
   /**
    * Durable-first revocation: revokes the session if it is live at `at` and, in the same transaction,

@@ -1,7 +1,60 @@
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Principal, PrincipalStore } from '../ports/principal.js';
-import { sessions, users } from './tables.js';
+import type { SessionRow } from '../ports/sessions.js';
 import type { Db } from './tables.js';
+
+function principalQuery(db: Db, sessionId: string) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.userId')
+    .selectAll('sessions')
+    .select([
+      'users.email as uEmail',
+      'users.passwordHash as uPasswordHash',
+      'users.isAdmin as uIsAdmin',
+      'users.passwordResetRequired as uPasswordResetRequired',
+      'users.createdAt as uCreatedAt',
+      'users.disabledAt as uDisabledAt',
+      'users.emailVerifiedAt as uEmailVerifiedAt',
+      'users.legacy as uLegacy',
+    ])
+    .select([
+      sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
+      sql<number>`(select count(*) from webauthn_credentials w where w.user_id = sessions.user_id)`.as('mfaPasskeys'),
+      sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = sessions.user_id and p.confirmed_at is not null)`.as('mfaSms'),
+      sql<number>`(select count(*) from recovery_codes c where c.user_id = sessions.user_id and c.used_at is null)`.as('mfaRecovery'),
+    ])
+    .where('sessions.id', '=', sessionId);
+}
+
+/** `passwordHash` → `password_hash`: a column as the database names it (Kysely's CamelCasePlugin rule). */
+type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+type Selected = Awaited<ReturnType<ReturnType<typeof principalQuery>['executeTakeFirstOrThrow']>>;
+/**
+ * The statement's row as the driver returns it, before any plugin: the selected names as the database spells
+ * them (a users column missing from the select is a type error in toPrincipal).
+ */
+type RawRow = { [K in Extract<keyof Selected, string> as Snake<K>]: Selected[K] };
+
+const json = <T>(v: string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : null);
+
+/** The row to the principal in one step (the codecs' rules: JSON text parsed, 0/1 as booleans). */
+function toPrincipal(r: RawRow): Principal {
+  const session: SessionRow = {
+    id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, ip: r.ip,
+    geo: json(r.geo), userAgent: r.user_agent, amr: json<string[]>(r.amr) ?? [], authTime: r.auth_time, dpopJkt: r.dpop_jkt,
+    transport: r.transport, revokedAt: r.revoked_at, revokeReason: r.revoke_reason,
+  };
+  return {
+    session,
+    user: {
+      id: r.user_id, email: r.u_email, passwordHash: r.u_password_hash, isAdmin: Number(r.u_is_admin) !== 0,
+      passwordResetRequired: Number(r.u_password_reset_required) !== 0, createdAt: r.u_created_at, disabledAt: r.u_disabled_at,
+      emailVerifiedAt: r.u_email_verified_at, legacy: Number(r.u_legacy) !== 0,
+    },
+    mfa: { totp: Number(r.mfa_totp) > 0, passkeys: Number(r.mfa_passkeys), sms: r.mfa_sms ?? null, recoveryCodesLeft: Number(r.mfa_recovery) },
+  };
+}
 
 /**
  * One statement per authenticated request: the session joined to its user, the MFA summary as scalar
@@ -9,37 +62,26 @@ import type { Db } from './tables.js';
  * added here: the type check says so), the session's keep their names.
  */
 export class SqlPrincipal implements PrincipalStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.#raw = db.withoutPlugins();
+  }
+
+  /** The statement built and compiled once: Kysely's query building and compiling cost more than running it. */
+  #compiled: CompiledQuery<unknown> | undefined;
+  /** It runs without the camel-case plugin: toPrincipal reads the database's column names directly. */
+  readonly #raw: Db;
+
+  #compile(): CompiledQuery<unknown> {
+    const c = principalQuery(this.db, '').compile();
+    // the session id must be the statement's one and only parameter, or binding it below would be wrong
+    if (c.parameters.length !== 1) throw new Error(`principal query: ${c.parameters.length} parameters, expected 1`);
+    return c;
+  }
 
   async getPrincipal(sessionId: string): Promise<Principal | undefined> {
-    const r = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.userId')
-      .selectAll('sessions')
-      .select([
-        'users.email as uEmail',
-        'users.passwordHash as uPasswordHash',
-        'users.isAdmin as uIsAdmin',
-        'users.passwordResetRequired as uPasswordResetRequired',
-        'users.createdAt as uCreatedAt',
-        'users.disabledAt as uDisabledAt',
-        'users.emailVerifiedAt as uEmailVerifiedAt',
-        'users.legacy as uLegacy',
-      ])
-      .select([
-        sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
-        sql<number>`(select count(*) from webauthn_credentials w where w.user_id = sessions.user_id)`.as('mfaPasskeys'),
-        sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = sessions.user_id and p.confirmed_at is not null)`.as('mfaSms'),
-        sql<number>`(select count(*) from recovery_codes c where c.user_id = sessions.user_id and c.used_at is null)`.as('mfaRecovery'),
-      ])
-      .where('sessions.id', '=', sessionId)
-      .executeTakeFirst();
-    if (!r) return undefined;
-    const { uEmail, uPasswordHash, uIsAdmin, uPasswordResetRequired, uCreatedAt, uDisabledAt, uEmailVerifiedAt, uLegacy, mfaTotp, mfaPasskeys, mfaSms, mfaRecovery, ...session } = r;
-    return {
-      session: sessions.fromRow(session),
-      user: users.fromRow({ id: session.userId, email: uEmail, passwordHash: uPasswordHash, isAdmin: uIsAdmin, passwordResetRequired: uPasswordResetRequired, createdAt: uCreatedAt, disabledAt: uDisabledAt, emailVerifiedAt: uEmailVerifiedAt, legacy: uLegacy }),
-      mfa: { totp: Number(mfaTotp) > 0, passkeys: Number(mfaPasskeys), sms: mfaSms ?? null, recoveryCodesLeft: Number(mfaRecovery) },
-    };
+    this.#compiled ??= this.#compile();
+    const query: CompiledQuery<RawRow> = { ...this.#compiled, parameters: [sessionId] };
+    const r = (await this.#raw.executeQuery(query)).rows[0];
+    return r && toPrincipal(r);
   }
 }

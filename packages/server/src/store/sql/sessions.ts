@@ -37,6 +37,36 @@ export class SqlSessions implements SessionStore {
     return rows.map((r) => sessions.fromRow(r));
   }
 
+  // Small answers instead of every live session (a user signing in thousands of times made every sign-in
+  // read, parse and compare thousands of rows). `geo` is JSON.stringify's text, where a null coordinate is
+  // exactly `"lat":null` (a string value cannot contain it unescaped): the filter keeps exactly the places
+  // with both coordinates, as the travel rule's own test does.
+  async lastLocatedSession(userId: string, now: number): Promise<SessionRow | undefined> {
+    const r = await this.live(userId, now)
+      .selectAll()
+      .where('lastSeenAt', '<=', now)
+      .where('geo', 'is not', null)
+      .where('geo', 'not like', '%"lat":null%')
+      .where('geo', 'not like', '%"lon":null%')
+      .orderBy('lastSeenAt', 'desc')
+      .orderBy('createdAt', 'asc')
+      .orderBy('id', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && sessions.fromRow(r);
+  }
+
+  async liveUserAgents(userId: string, now: number, userAgent: string): Promise<Array<string | null>> {
+    // newest first along the (user_id, created_at) index: a returning device is usually among the first rows
+    const same = await this.live(userId, now).select('id').where('userAgent', '=', userAgent).orderBy('createdAt', 'desc').limit(1).executeTakeFirst();
+    if (same) return [userAgent];
+    return (await this.live(userId, now).select('userAgent').groupBy('userAgent').execute()).map((r) => r.userAgent);
+  }
+
+  private live(userId: string, now: number) {
+    return this.db.selectFrom('sessions').where('userId', '=', userId).where('revokedAt', 'is', null).where('expiresAt', '>', now);
+  }
+
   async touchSession(id: string, patch: SessionPatch, db: Db = this.db): Promise<void> {
     const geo = patch.geo === null ? null : JSON.stringify(patch.geo);
     await db.updateTable('sessions').set({ lastSeenAt: patch.lastSeenAt, ip: patch.ip, geo, userAgent: patch.userAgent }).where('id', '=', id).execute();
