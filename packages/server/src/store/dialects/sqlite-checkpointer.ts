@@ -17,8 +17,10 @@ import type SqliteDatabase from 'better-sqlite3';
 /** SQLite's own default, restored on the serving connection if the worker fails */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 /**
- * The serving connection's threshold while the worker runs: far above what the worker lets the WAL reach,
- * but a wedged worker (alive, not checkpointing) still cannot let the WAL grow without bound.
+ * The serving connection's threshold while the worker runs, so a wedged worker (alive, not checkpointing)
+ * cannot let the WAL grow without bound. Under sustained writes it is also where the WAL restarts: only the
+ * writer restarts it, after a checkpoint that reached its end, and a pass that commits keep racing ends
+ * short; the worker has copied most frames by then, and this comes 10 times less often than SQLite's 1,000.
  */
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 10000;
 /** how often the worker looks for new commits (a pragma on its own connection, off the event loop) */
