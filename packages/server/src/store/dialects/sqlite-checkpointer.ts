@@ -25,6 +25,8 @@ export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 10000;
 /** how often the worker looks for new commits (a pragma on its own connection, off the event loop) */
 export const CHECKPOINT_INTERVAL_MS = 200;
+/** how long closing the store waits for the worker's connection to close (blocking: this is shutdown) */
+const STOP_WAIT_MS = 2000;
 
 /** `pragma wal_checkpoint`'s row: frames in the WAL and frames now in the database file */
 export interface CheckpointResult {
@@ -36,7 +38,10 @@ export interface CheckpointResult {
 export interface Checkpointer {
   /** one checkpoint now, answered by the worker */
   checkpoint(): Promise<CheckpointResult>;
-  /** closes the worker's connection and ends the thread; the serving connection is left to the caller */
+  /**
+   * Closes the worker's connection (waiting for it, up to STOP_WAIT_MS) and ends the thread; the serving
+   * connection, left to the caller, is then the last one: its close checkpoints and removes the WAL.
+   */
   stop(): void;
   /** settles when the thread has ended (stopped, failed or terminated) */
   readonly exited: Promise<void>;
@@ -54,6 +59,9 @@ export interface CheckpointerOptions {
 // exclusive lock): the next tick retries, anything else ends the worker and the backstop takes over
 const WORKER_SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
+const closed = new Int32Array(workerData.closed);
+const done = () => { Atomics.store(closed, 0, 1); Atomics.notify(closed, 0); };
+process.on('exit', done);
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
@@ -73,7 +81,7 @@ const tick = () => {
     seen = version;
     checkpoint();
   } catch (err) {
-    if (!transient(err)) throw err;
+    if (!transient(err)) { done(); throw err; }
   }
 };
 const timer = setInterval(tick, workerData.intervalMs);
@@ -82,7 +90,7 @@ parentPort.on('message', (m) => {
     try { parentPort.postMessage({ id: m.id, row: checkpoint() }); } catch (err) { parentPort.postMessage({ id: m.id, error: String(err) }); }
   } else if (m.cmd === 'stop') {
     clearInterval(timer);
-    db.close();
+    try { db.close(); } finally { done(); }
     process.exit(0);
   }
 });
@@ -97,7 +105,8 @@ type Reply = { id: number; row?: CheckpointResult; error?: string };
  */
 export function startCheckpointer(conn: SqliteDatabase.Database, file: string, opts: CheckpointerOptions): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { driver, file, intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, journalSizeLimit: opts.journalSizeLimit } });
+  const closed = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { driver, closed: closed.buffer, file, intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS, journalSizeLimit: opts.journalSizeLimit } });
   // never keeps the process alive: a process that forgets to close the store still exits
   worker.unref();
   conn.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
@@ -138,9 +147,13 @@ export function startCheckpointer(conn: SqliteDatabase.Database, file: string, o
     stop() {
       if (stopping) return;
       stopping = true;
+      if (ended) return;
       worker.postMessage({ cmd: 'stop' });
+      // two connections closing at once may each see the other and both leave the WAL behind (consistent,
+      // replayed on the next open, but not clean): the worker's closes first, the caller's last
+      Atomics.wait(closed, 0, 0, STOP_WAIT_MS);
       // a worker stuck in a call still ends: terminate takes effect when that call returns
-      setTimeout(() => void worker.terminate(), 2000).unref();
+      setTimeout(() => void worker.terminate(), STOP_WAIT_MS).unref();
     },
   };
 }

@@ -135,10 +135,10 @@ export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase
 }
 
 /**
- * The worker's thread ends with the store (it never keeps the process alive either way); a last PASSIVE
- * checkpoint moves what the worker has not yet moved, and whichever connection closes last checkpoints
- * again and removes the WAL. A WAL left behind (a process that exits first) is still consistent: SQLite
- * replays it on the next open.
+ * The worker's thread ends with the store (it never keeps the process alive either way) and its connection
+ * closes first; a last PASSIVE checkpoint moves what it had not yet moved (useful when another process
+ * keeps the file open), and the serving connection, closing last, checkpoints and removes the WAL. A WAL
+ * left behind (a process that exits first) is still consistent: SQLite replays it on the next open.
  */
 function closeWithCheckpointer(conn: SqliteDatabase.Database, checkpointer: Checkpointer): () => void {
   return () => {
