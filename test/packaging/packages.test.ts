@@ -126,6 +126,8 @@ describe('installable packages', { timeout: 240_000 }, () => {
     expect(readdirSync(path.join(app, 'node_modules'))).not.toContain('tsx');
     const served = await (await fetch(`${base}/static/tessera-client.js`)).text();
     expect(served).toBe(readFileSync(path.join(app, 'node_modules/@tessera/browser/dist/index.js'), 'utf8'));
+    // the SQLite checkpoint worker (an eval'd script, no file of its own) loads better-sqlite3 from dist/ too
+    expect(server.output()).not.toContain('checkpoint worker ended');
   });
 
   it.skipIf(!hasChromium)('the installed browser bundle loads in Chromium and signs in against that server', async () => {

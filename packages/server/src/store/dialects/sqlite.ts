@@ -10,6 +10,8 @@ import { CamelCasePlugin, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import type { MigrationProvider, SqliteDatabase as KyselySqlite } from 'kysely';
 import type { Database, Db } from '../sql/tables.js';
 import { constrain, errorCode, migrationError } from './dialect.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
+import type { Checkpointer } from './sqlite-checkpointer.js';
 import type { OpenStoreOptions, OpenedDatabase, SqlDialect } from './dialect.js';
 
 async function immediate<T>(db: Kysely<unknown> | Db, fn: (conn: Kysely<unknown> | Db) => Promise<T>): Promise<T> {
@@ -90,10 +92,10 @@ function prepareFile(file: string, warn: ((m: string) => void) | undefined): voi
  * SQL text is a query's shape with its values bound apart, so statements can be kept and reused by text.
  * A statement still iterating a result (`busy`) is never handed out twice: a new one is prepared instead.
  */
-export function withStatementCache(conn: SqliteDatabase.Database, max = 500): KyselySqlite {
+export function withStatementCache(conn: SqliteDatabase.Database, max = 500, close: () => void = () => void conn.close()): KyselySqlite {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => conn.close(),
+    close,
     prepare(text: string) {
       const hit = cache.get(text);
       if (hit && !hit.busy) {
@@ -112,6 +114,8 @@ export function withStatementCache(conn: SqliteDatabase.Database, max = 500): Ky
   };
 }
 
+const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
+
 export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase {
   if (file === '') throw new Error('sqlite: URL without a path: expected sqlite:PATH or sqlite::memory:');
   const memory = file === ':memory:';
@@ -121,10 +125,28 @@ export function openSqlite(file: string, opts: OpenStoreOptions): OpenedDatabase
   conn.pragma('auto_vacuum = INCREMENTAL');
   if (!memory) conn.pragma('journal_mode = WAL');
   // after a checkpoint the WAL file is cut back to this size instead of keeping its high-water mark
-  conn.pragma('journal_size_limit = 16777216');
+  conn.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   conn.pragma('busy_timeout = 5000');
   conn.pragma('foreign_keys = ON');
   conn.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: opts.log, plugins: [new CamelCasePlugin()] });
+  const database = withStatementCache(conn, undefined, memory ? undefined : closeWithCheckpointer(conn, startCheckpointer(conn, file, { journalSizeLimit: JOURNAL_SIZE_LIMIT, warn: opts.warn })));
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log: opts.log, plugins: [new CamelCasePlugin()] });
   return { db, dialect: sqliteDialect };
+}
+
+/**
+ * The worker's thread ends with the store (it never keeps the process alive either way) and its connection
+ * closes first; a last PASSIVE checkpoint moves what it had not yet moved (useful when another process
+ * keeps the file open), and the serving connection, closing last, checkpoints and removes the WAL. A WAL
+ * left behind (a process that exits first) is still consistent: SQLite replays it on the next open.
+ */
+function closeWithCheckpointer(conn: SqliteDatabase.Database, checkpointer: Checkpointer): () => void {
+  return () => {
+    checkpointer.stop();
+    try {
+      conn.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      conn.close();
+    }
+  };
 }
