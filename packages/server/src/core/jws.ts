@@ -4,11 +4,11 @@
  * encoded header is kept per key id, so a token costs two JSON encodings and one signature.
  */
 import { KeyObject, createHmac, sign } from 'node:crypto';
+import { boundedMemo } from '../lib/memo.js';
 
 export type JwsAlg = 'EdDSA' | 'ES256' | 'HS256';
 
 const keyObjects = new WeakMap<object, KeyObject>();
-const headers = new Map<string, string>();
 
 function keyObject(key: CryptoKey): KeyObject {
   let k = keyObjects.get(key);
@@ -21,16 +21,16 @@ function keyObject(key: CryptoKey): KeyObject {
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
 
-/** `header.payload.signature` with the protected header {alg, typ, kid}, in that order (as jose writes it) */
+/** the encoded protected header of `alg typ kid` ({alg, typ, kid}, in that order, as jose writes it); alg and typ have no spaces */
+const headerOf = boundedMemo(64, (hk: string): string => {
+  const i = hk.indexOf(' ');
+  const j = hk.indexOf(' ', i + 1);
+  return b64(JSON.stringify({ alg: hk.slice(0, i), typ: hk.slice(i + 1, j), kid: hk.slice(j + 1) }));
+});
+
+/** `header.payload.signature` with the protected header {alg, typ, kid} */
 export function signJws(alg: JwsAlg, typ: string, kid: string, payload: object, key: CryptoKey | Uint8Array): string {
-  const hk = `${alg} ${typ} ${kid}`;
-  let header = headers.get(hk);
-  if (header === undefined) {
-    header = b64(JSON.stringify({ alg, typ, kid }));
-    if (headers.size > 64) headers.clear();
-    headers.set(hk, header);
-  }
-  const input = `${header}.${b64(JSON.stringify(payload))}`;
+  const input = `${headerOf(`${alg} ${typ} ${kid}`)}.${b64(JSON.stringify(payload))}`;
   let sig: Buffer;
   if (alg === 'HS256') {
     if (!(key instanceof Uint8Array)) throw new TypeError('HS256 needs a secret');

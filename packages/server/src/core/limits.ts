@@ -1,5 +1,6 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { parseIp } from '../lib/client-ip.js';
+import { boundedMemo } from '../lib/memo.js';
 import type { SharedState } from '../state/types.js';
 import { TesseraError } from './errors.js';
 
@@ -51,20 +52,10 @@ export async function limitOrThrow(limiter: RateLimiterAbstract, key: string, po
 
 /**
  * The rate-limit key of an address. IPv6 is keyed by its /64: one subscriber routinely holds a whole /64,
- * so per-address counting would hand an attacker 2^64 fresh budgets.
+ * so per-address counting would hand an attacker 2^64 fresh budgets. Remembered for recent addresses: every
+ * request pays for a rate-limit key, an address is parsed once.
  */
-export function ipKey(ip: string): string {
-  let key = ipKeys.get(ip);
-  if (key === undefined) {
-    key = ipKeyOf(ip);
-    // bounded: a flood of addresses only empties the memo, it never grows past this
-    if (ipKeys.size >= 4096) ipKeys.clear();
-    ipKeys.set(ip, key);
-  }
-  return key;
-}
-/** The keys of recent addresses: every request pays for a rate-limit key, an address is parsed once. */
-const ipKeys = new Map<string, string>();
+export const ipKey: (ip: string) => string = boundedMemo(4096, (ip: string) => ipKeyOf(ip));
 
 function ipKeyOf(ip: string): string {
   const addr = parseIp(ip);

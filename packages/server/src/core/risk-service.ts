@@ -1,3 +1,4 @@
+import { LruCache } from '@tessera/sdk';
 import type { Clock } from '../lib/clock.js';
 import { TesseraError } from './errors.js';
 import type { EventLog } from './events.js';
@@ -42,7 +43,7 @@ interface SeenAt {
  * come back), record the event and tell the user by mail.
  */
 export class RiskService {
-  readonly #seen = new Map<string, SeenAt>();
+  readonly #seen = new LruCache<string, SeenAt>(MAX_REMEMBERED_SESSIONS);
 
   constructor(
     private readonly d: RiskDeps,
@@ -102,9 +103,8 @@ export class RiskService {
       this.#seen.delete(session.id);
       await this.apply(verdict, user, session, ctx);
     }
-    this.#seen.delete(session.id); // re-inserted last: the map's order is least recently seen first
+    // bounded: the least recently seen session is forgotten first
     this.#seen.set(session.id, { ip, located: typeof current.geo?.lat === 'number' && typeof current.geo.lon === 'number' ? current : seen?.located });
-    if (this.#seen.size > MAX_REMEMBERED_SESSIONS) this.#seen.delete(this.#seen.keys().next().value as string);
   }
 
   /**

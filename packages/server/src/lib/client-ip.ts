@@ -1,5 +1,6 @@
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { boundedMemo } from './memo.js';
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 type Range = [Addr, number];
@@ -73,17 +74,10 @@ export function makeClientIp(trustProxy: string | undefined): (socketIp: string,
   const ranges = trustProxy?.trim() ? parseTrustProxy(trustProxy) : [];
   const trusted = (a: Addr) => ranges.some(([net_, bits]) => net_.kind() === a.kind() && a.match(net_, bits));
   // The socket peer's parse, by its text: every request of a connection (and of a proxy) has the same one.
-  const peers = new Map<string, Peer | null>();
-  const peerOf = (socketIp: string): Peer | null => {
-    let p = peers.get(socketIp);
-    if (p === undefined) {
-      const addr = parseIp(socketIp);
-      p = addr && { addr, text: formatIp(addr), trusted: trusted(addr) };
-      if (peers.size >= MAX_PEERS) peers.clear();
-      peers.set(socketIp, p);
-    }
-    return p;
-  };
+  const peerOf = boundedMemo(MAX_PEERS, (socketIp: string): Peer | null => {
+    const addr = parseIp(socketIp);
+    return addr && { addr, text: formatIp(addr), trusted: trusted(addr) };
+  });
 
   return (socketIp, xff) => {
     const p = peerOf(socketIp);

@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery } from 'kysely';
 import type { Principal, PrincipalStore } from '../ports/principal.js';
 import type { SessionRow } from '../ports/sessions.js';
+import { compiledOnce } from './compiled.js';
 import type { Db } from './tables.js';
 
 function principalQuery(db: Db, sessionId: string) {
@@ -62,26 +63,18 @@ function toPrincipal(r: RawRow): Principal {
  * added here: the type check says so), the session's keep their names.
  */
 export class SqlPrincipal implements PrincipalStore {
-  constructor(private readonly db: Db) {
-    this.#raw = db.withoutPlugins();
-  }
-
-  /** The statement built and compiled once: Kysely's query building and compiling cost more than running it. */
-  #compiled: CompiledQuery<unknown> | undefined;
   /** It runs without the camel-case plugin: toPrincipal reads the database's column names directly. */
   readonly #raw: Db;
+  /** Built and compiled once (with the plugin, so the aliases come out snake_case as RawRow says). */
+  readonly #query;
 
-  #compile(): CompiledQuery<unknown> {
-    const c = principalQuery(this.db, '').compile();
-    // the session id must be the statement's one and only parameter, or binding it below would be wrong
-    if (c.parameters.length !== 1) throw new Error(`principal query: ${c.parameters.length} parameters, expected 1`);
-    return c;
+  constructor(db: Db) {
+    this.#raw = db.withoutPlugins();
+    this.#query = compiledOnce(['sessionId'], (p: { sessionId: string }) => principalQuery(db, p.sessionId).compile() as CompiledQuery<RawRow>);
   }
 
   async getPrincipal(sessionId: string): Promise<Principal | undefined> {
-    this.#compiled ??= this.#compile();
-    const query: CompiledQuery<RawRow> = { ...this.#compiled, parameters: [sessionId] };
-    const r = (await this.#raw.executeQuery(query)).rows[0];
+    const r = (await this.#raw.executeQuery(this.#query({ sessionId }))).rows[0];
     return r && toPrincipal(r);
   }
 }
