@@ -129,4 +129,26 @@ describe.skipIf(!hasPostgres)('PostgreSQL prepared statements', () => {
       await s.close();
     }
   });
+
+  // PgBouncer in transaction mode before 1.21 runs each statement on any server connection: the statement
+  // this connection prepared is not there. One call fails, then the node runs its statements unprepared.
+  it('stops preparing when a prepared statement goes missing (a pooler that does not keep them)', async () => {
+    const s = await open();
+    try {
+      const u = user();
+      const ses = session(u.id);
+      const t = refresh(ses.id);
+      await s.createUser(u);
+      await s.createSession(ses);
+      await s.insertRefreshToken(t);
+      const family = await s.getRefreshFamily(t.id);
+      await sql`deallocate all`.execute(s.db);
+      await expect(s.getRefreshFamily(t.id)).rejects.toMatchObject({ code: '26000' });
+      expect(await s.getRefreshFamily(t.id)).toEqual(family);
+      expect(await s.getPrincipal(ses.id)).toMatchObject({ session: ses, user: u });
+      expect(await prepared(s)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -8,16 +8,23 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { preparedName } from '../sql/compiled.js';
+import { errorCode } from './dialect.js';
+
+/** a migration changed the type of a column a prepared statement returns: it fails on this connection for good */
+const RESULT_TYPE_CHANGED = /cached plan must not change result type/;
+/** the statement this connection prepared is gone: a pooler in between hands out other server connections */
+const NO_SUCH_STATEMENT = '26000';
 
 export function preparingPool(pool: pg.Pool): PostgresPool {
   // one wrapper per pooled client: Kysely keeps its connection object per client identity
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const state = { prepare: true };
   return {
     async connect() {
       const client = await pool.connect();
       let w = wrapped.get(client);
       if (w === undefined) {
-        w = preparing(client);
+        w = preparing(client, state);
         wrapped.set(client, w);
       }
       return w;
@@ -26,13 +33,14 @@ export function preparingPool(pool: pg.Pool): PostgresPool {
   };
 }
 
-/** a migration changed the type of a column a prepared statement returns: it fails on this connection for good */
-const RESULT_TYPE_CHANGED = /cached plan must not change result type/;
-
-function preparing(client: pg.PoolClient): PostgresPoolClient {
+function preparing(client: pg.PoolClient, state: { prepare: boolean }): PostgresPoolClient {
   let stale = false;
+  // That query fails; the pool replaces the connection (and, behind a pooler that loses prepared
+  // statements, this node stops preparing), so the next one succeeds.
   const forget = (err: unknown): never => {
-    if (err instanceof Error && RESULT_TYPE_CHANGED.test(err.message)) stale = true;
+    const lost = errorCode(err) === NO_SUCH_STATEMENT;
+    if (lost) state.prepare = false;
+    if (lost || (err instanceof Error && RESULT_TYPE_CHANGED.test(err.message))) stale = true;
     throw err;
   };
   function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
@@ -40,9 +48,8 @@ function preparing(client: pg.PoolClient): PostgresPoolClient {
   function query(sqlOrCursor: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
     if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as never);
     const values = parameters as unknown[];
-    const name = preparedName(sqlOrCursor);
+    const name = state.prepare ? preparedName(sqlOrCursor) : undefined;
     return name === undefined ? client.query(sqlOrCursor, values) : client.query({ name, text: sqlOrCursor, values }).catch(forget);
   }
-  // that query fails, and the pool replaces the connection with one that prepares afresh
   return { query, release: (destroy?: boolean) => client.release(destroy === true || stale) };
 }
