@@ -4,7 +4,7 @@ import type { SessionRow } from '../ports/sessions.js';
 import { compiledOnce } from './compiled.js';
 import type { Db } from './tables.js';
 
-// named, not `sessions.*`, as a prepared statement must (compiled.ts); toPrincipal's type check needs each
+// named, not `sessions.*`, as a prepared statement's must be (compiled.ts); one left out is a type error in toPrincipal
 const SESSION_COLUMNS = ['id', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'geo', 'userAgent', 'amr', 'authTime', 'dpopJkt', 'transport', 'revokedAt', 'revokeReason'] as const;
 
 function principalQuery(db: Db, sessionId: string) {
