@@ -8,7 +8,7 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { startChild, type Child } from './child.js';
+import { ensureBuilt, startChild, type Child } from './child.js';
 import { agentFor, loops, request, type LoopResult } from './http-loops.js';
 import { cpuMicros } from './load.js';
 import { PASSWORD } from './server-constants.js';
@@ -87,6 +87,7 @@ export async function runServerRows(o: ServerRowsOptions): Promise<string[]> {
   const needed = new Set(selected.map((r) => r.server));
   const children = new Map<string, Child>();
   const results = new Map<string, Measured>();
+  ensureBuilt(o.log);
   try {
     for (const [name, variant, env, cores] of servers) {
       if (!needed.has(name)) continue;
