@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { UserPage, UserRow, UserStore } from '../ports/users.js';
+import { compiledOnce } from './compiled.js';
 import { changed, users } from './tables.js';
 import type { Db } from './tables.js';
 
@@ -24,10 +25,15 @@ function decodeCursor(cursor: string): [number, string] {
 const likePrefix = (q: string): string => `${q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 
 export class SqlUsers implements UserStore {
+  /** every sign-in reads the account by its address: built and compiled once (compiled.ts) */
+  readonly #byEmail;
+
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
-  ) {}
+  ) {
+    this.#byEmail = compiledOnce(['email'], (p: { email: string }) => db.selectFrom('users').selectAll().where('email', '=', p.email).compile());
+  }
 
   async createUser(row: UserRow): Promise<boolean> {
     try {
@@ -46,7 +52,7 @@ export class SqlUsers implements UserStore {
   }
 
   async getUserByEmail(email: string): Promise<UserRow | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const r = (await this.db.executeQuery(this.#byEmail({ email }))).rows[0];
     return r && users.fromRow(r);
   }
 
