@@ -4,11 +4,14 @@ import type { SessionRow } from '../ports/sessions.js';
 import { compiledOnce } from './compiled.js';
 import type { Db } from './tables.js';
 
+// named, not `sessions.*`, as a prepared statement's must be (compiled.ts); one left out is a type error in toPrincipal
+const SESSION_COLUMNS = ['id', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'geo', 'userAgent', 'amr', 'authTime', 'dpopJkt', 'transport', 'revokedAt', 'revokeReason'] as const;
+
 function principalQuery(db: Db, sessionId: string) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.userId')
-    .selectAll('sessions')
+    .select(SESSION_COLUMNS.map((c) => `sessions.${c}` as const))
     .select([
       'users.email as uEmail',
       'users.passwordHash as uPasswordHash',
