@@ -6,6 +6,8 @@ import { changed, users } from './tables.js';
 import type { Db } from './tables.js';
 
 const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
+/** named, not `*`, as a prepared statement's must be (compiled.ts) */
+const USER_COLUMNS = ['id', 'email', 'passwordHash', 'isAdmin', 'passwordResetRequired', 'createdAt', 'emailVerifiedAt', 'legacy', 'disabledAt'] as const satisfies ReadonlyArray<keyof UserRow>;
 
 /** the page cursor: the (createdAt, id) of the last row, opaque to callers */
 const encodeCursor = (u: UserRow): string => Buffer.from(JSON.stringify([u.createdAt, u.id])).toString('base64url');
@@ -32,7 +34,7 @@ export class SqlUsers implements UserStore {
     private readonly db: Db,
     private readonly d: SqlDialect,
   ) {
-    this.#byEmail = compiledOnce(['email'], (p: { email: string }) => db.selectFrom('users').selectAll().where('email', '=', p.email).compile());
+    this.#byEmail = compiledOnce(['email'], (p: { email: string }) => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', p.email).compile());
   }
 
   async createUser(row: UserRow): Promise<boolean> {
