@@ -152,7 +152,7 @@ function signInServices(config: Config, a: Adapters, events: EventLog, sessions:
   const loginCheck: LoginCheck = (user, ctx) => risk.onLogin(user, ctx);
   const mfa = createMfa(
     {
-      stores: { users: store, totp: store, recovery: store, webauthn: store, challenges: store, phones: store },
+      stores: { users: store, totp: store, recovery: store, webauthn: store, challenges: store, phones: store, counts: store },
       state,
       box: a.box,
       clock,

@@ -6,7 +6,7 @@
  */
 import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 import type { SchemaTypes, SqlDialect } from './dialects/dialect.js';
-import { housekeepingIndexes } from './housekeeping-migration.js';
+import { housekeepingIndexes, partialHousekeepingIndexes } from './housekeeping-migration.js';
 import { accountLifecycle } from './lifecycle-migration.js';
 import { oauthProvider } from './oauth-migration.js';
 import { emailVerification } from './verification-migration.js';
@@ -219,7 +219,7 @@ function kekCheck(t: SchemaTypes): Migration {
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   const t = dialect.schema;
-  return { getMigrations: async () => ({ '0001_initial': initial(t), '0002_mfa_sms': mfaSms(t), '0003_kek_check': kekCheck(t), '0004_oauth': oauthProvider(t), '0005_email_verification': emailVerification(t), '0006_account_lifecycle': accountLifecycle(t), '0007_housekeeping_indexes': housekeepingIndexes }) };
+  return { getMigrations: async () => ({ '0001_initial': initial(t), '0002_mfa_sms': mfaSms(t), '0003_kek_check': kekCheck(t), '0004_oauth': oauthProvider(t), '0005_email_verification': emailVerification(t), '0006_account_lifecycle': accountLifecycle(t), '0007_housekeeping_indexes': housekeepingIndexes, '0008_partial_housekeeping_indexes': partialHousekeepingIndexes(t) }) };
 }
 
 /** brings the database to the latest schema; a no-op when it is there already */

@@ -38,7 +38,7 @@ describe.skipIf(!hasPostgres)('nodes starting together on an empty PostgreSQL da
         const jwks = await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/.well-known/jwks.json`)).json()));
         expect(jwks[0]).toEqual(jwks[1]);
         const migrations = await client.query(`select name, timestamp from ${schema}.kysely_migration order by name`);
-        expect(migrations.rows.map((r: { name: string }) => r.name)).toEqual(['0001_initial', '0002_mfa_sms', '0003_kek_check', '0004_oauth', '0005_email_verification', '0006_account_lifecycle', '0007_housekeeping_indexes']);
+        expect(migrations.rows.map((r: { name: string }) => r.name)).toEqual(['0001_initial', '0002_mfa_sms', '0003_kek_check', '0004_oauth', '0005_email_verification', '0006_account_lifecycle', '0007_housekeeping_indexes', '0008_partial_housekeeping_indexes']);
         const keys = await client.query(`select state, count(*)::int as n from ${schema}.signing_keys group by state order by state`);
         expect(keys.rows).toEqual([{ state: 'current', n: 1 }, { state: 'next', n: 1 }]);
       } finally {

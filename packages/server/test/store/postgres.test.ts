@@ -31,6 +31,9 @@ describe.skipIf(!hasPostgres)('PostgreSQL specifics', () => {
       const t = await sql<{ tableName: string }>`select table_name from information_schema.tables where table_schema = ${schema}`.execute(a.db);
       expect(t.rows.map((x) => x.tableName)).toEqual(expect.arrayContaining(['users', 'sessions', 'refresh_tokens', 'events', 'revocations', 'mfa_challenges']));
       expect(await b.createUser(user())).toBe(true);
+      // the housekeeping indexes on columns null for every live row keep only the set values (0008)
+      const ix = await sql<{ indexname: string; indexdef: string }>`select indexname, indexdef from pg_indexes where schemaname = ${schema} and indexname in ('sessions_revoked_at', 'refresh_tokens_used_at') order by indexname`.execute(a.db.withoutPlugins());
+      expect(ix.rows.map((x) => [x.indexname, /WHERE \((revoked_at|used_at) IS NOT NULL\)/.test(x.indexdef)])).toEqual([['refresh_tokens_used_at', true], ['sessions_revoked_at', true]]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

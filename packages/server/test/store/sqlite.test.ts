@@ -70,3 +70,21 @@ describe('SQLite file', () => {
     }
   });
 });
+
+describe('SQLite housekeeping indexes', () => {
+  it('hold only revoked sessions and used refresh tokens, and the prune queries still use them', async () => {
+    const s = await openSqlStore('sqlite::memory:');
+    try {
+      await s.migrate();
+      const ddl = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where name in ('sessions_revoked_at', 'refresh_tokens_used_at') order by name`.execute(s.db);
+      expect(ddl.rows.map((r) => [r.name, /where "?(revoked_at|used_at)"? is not null/i.test(r.sql)])).toEqual([['refresh_tokens_used_at', true], ['sessions_revoked_at', true]]);
+      // the prune batches' shape (store/sql/housekeeping.ts): a range of set values, oldest first
+      const sessionsPlan = await sql<{ detail: string }>`explain query plan select id from sessions where revoked_at >= ${0} and revoked_at < ${1} order by revoked_at limit 10`.execute(s.db.withoutPlugins());
+      expect(sessionsPlan.rows.map((r) => r.detail).join('\n')).toMatch(/USING (COVERING )?INDEX sessions_revoked_at/);
+      const tokensPlan = await sql<{ detail: string }>`explain query plan select id from refresh_tokens where used_at >= ${0} and used_at < ${1} order by used_at limit 10`.execute(s.db.withoutPlugins());
+      expect(tokensPlan.rows.map((r) => r.detail).join('\n')).toMatch(/USING (COVERING )?INDEX refresh_tokens_used_at/);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import type { LoginCompletion } from '../login/complete.js';
 import type { AttemptGuard, LoginCheck } from '../login/hooks.js';
 import type { Mailer } from '../../mail/types.js';
 import type { SharedState } from '../../state/types.js';
-import type { ChallengeStore, PhoneStore, TotpStore, UserStore } from '../../store/ports/index.js';
+import type { ChallengeStore, PhoneStore, PrincipalStore, TotpStore, UserStore } from '../../store/ports/index.js';
 import { MfaLogin, type MfaOptions } from './login.js';
 import { MfaManager } from './manage.js';
 import { PhoneService } from './phone.js';
@@ -41,6 +41,8 @@ export interface MfaStores {
   webauthn: ConstructorParameters<typeof WebauthnService>[0];
   challenges: ChallengeStore;
   phones: PhoneStore;
+  /** the factors of a user in one read, for the sign-in's choice of second step */
+  counts: Pick<PrincipalStore, 'getMfaCounts'>;
 }
 
 export interface MfaDeps {
@@ -84,6 +86,7 @@ export function createMfa(d: MfaDeps, options: Partial<MfaOptions> = {}): Mfa {
       recovery,
       webauthn,
       phone,
+      counts: d.stores.counts,
       loginCheck: d.loginCheck,
       completion: d.completion,
       guard: d.guard,

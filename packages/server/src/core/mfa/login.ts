@@ -4,7 +4,7 @@ import type { LoginCompletion } from '../login/complete.js';
 import type { AttemptGuard, LoginCheck, SecondFactor } from '../login/hooks.js';
 import type { Mailer } from '../../mail/types.js';
 import type { IssuedTokens, RequestContext, Transport } from '../sessions/types.js';
-import type { UserRow } from '../../store/ports/index.js';
+import type { PrincipalStore, UserRow } from '../../store/ports/index.js';
 import { MfaTokens, type MfaTokenDeps, type OpenToken } from './mfa-token.js';
 import { checkOtp } from './otp.js';
 import { emailChannel, requireEnabled, sendOtp, smsChannel, type OtpChannel } from './otp-channels.js';
@@ -51,6 +51,8 @@ export interface MfaLoginDeps extends MfaTokenDeps {
   recovery: RecoveryCodeService;
   webauthn: WebauthnService;
   phone: PhoneService;
+  /** the user's factors in one read (the same summary `GET /v1/me` shows) */
+  counts: Pick<PrincipalStore, 'getMfaCounts'>;
   /** the risk engine's verdict, before a passkey-only sign-in gets a session */
   loginCheck: LoginCheck;
   completion: LoginCompletion;
@@ -88,13 +90,15 @@ export class MfaLogin implements SecondFactor {
   }
 
   async methods(user: UserRow): Promise<MfaMethod[]> {
+    // one read of every factor (confirmed TOTP, passkeys, confirmed phone, unused recovery codes)
+    const c = await this.d.counts.getMfaCounts(user.id);
     const m: MfaMethod[] = [];
-    if (await this.d.totp.isEnrolled(user.id)) m.push('totp');
-    if ((await this.d.webauthn.list(user.id)).length > 0) m.push('webauthn');
-    if (this.options.smsOtp && (await this.d.phone.isEnrolled(user.id))) m.push('sms_otp');
+    if (c.totp) m.push('totp');
+    if (c.passkeys > 0) m.push('webauthn');
+    if (this.options.smsOtp && c.sms !== null) m.push('sms_otp');
     // Recovery and mail codes are fallbacks for an enrolled factor, never a second factor on their own.
     if (m.length === 0) return m;
-    if ((await this.d.recovery.count(user.id)) > 0) m.push('recovery_code');
+    if (c.recoveryCodesLeft > 0) m.push('recovery_code');
     if (this.options.emailOtp) m.push('email_otp');
     return m;
   }

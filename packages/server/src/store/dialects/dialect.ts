@@ -59,6 +59,8 @@ export interface SchemaTypes {
   key: DataTypeExpression;
   /** an indexed string that may be long (WebAuthn credential ids) */
   longKey: DataTypeExpression;
+  /** CREATE INDEX … WHERE (PostgreSQL, SQLite; not MySQL/MariaDB) */
+  partialIndexes: boolean;
   /** CREATE TABLE with the dialect's table options */
   createTable(db: Kysely<unknown>, name: string): CreateTableBuilder<string, never>;
   /** adds an auto-incrementing bigint primary key */

@@ -35,6 +35,7 @@ export const mysqlDialect: SqlDialect = {
     time: 'bigint',
     key: KEY,
     longKey: LONG_KEY,
+    partialIndexes: false,
     createTable: (db, name) => db.schema.createTable(name).modifyEnd(TABLE_OPTIONS),
     serial: (tb, column) => tb.addColumn(column, 'bigint', (c) => c.primaryKey().autoIncrement()),
     // MySQL parses and ignores an inline REFERENCES: the foreign key must be a table constraint

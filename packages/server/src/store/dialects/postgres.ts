@@ -25,6 +25,7 @@ export function postgresDialect(schema: string | undefined): SqlDialect {
       time: 'bigint',
       key: 'text',
       longKey: 'text',
+      partialIndexes: true,
       createTable: (db, name) => db.schema.createTable(name),
       serial: (tb, column) => tb.addColumn(column, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
       reference: (tb, _table, column, target, kind) =>

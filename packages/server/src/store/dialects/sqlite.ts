@@ -34,6 +34,7 @@ export const sqliteDialect: SqlDialect = {
     time: 'integer',
     key: 'text',
     longKey: 'text',
+    partialIndexes: true,
     createTable: (db, name) => db.schema.createTable(name),
     serial: (tb, column) => tb.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()),
     reference: (tb, _table, column, target, kind) =>

@@ -21,4 +21,6 @@ export interface Principal {
 export interface PrincipalStore {
   /** the session, its user and the user's MFA summary in one query; undefined when either row is missing */
   getPrincipal(sessionId: string): Promise<Principal | undefined>;
+  /** the user's MFA summary alone (what a sign-in needs to pick its second step), in one query */
+  getMfaCounts(userId: string): Promise<MfaCounts>;
 }

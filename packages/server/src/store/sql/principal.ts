@@ -1,5 +1,5 @@
-import { sql, type CompiledQuery } from 'kysely';
-import type { Principal, PrincipalStore } from '../ports/principal.js';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
+import type { MfaCounts, Principal, PrincipalStore } from '../ports/principal.js';
 import type { SessionRow } from '../ports/sessions.js';
 import { compiledOnce } from './compiled.js';
 import type { Db } from './tables.js';
@@ -22,14 +22,23 @@ function principalQuery(db: Db, sessionId: string) {
       'users.emailVerifiedAt as uEmailVerifiedAt',
       'users.legacy as uLegacy',
     ])
-    .select([
-      sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
-      sql<number>`(select count(*) from webauthn_credentials w where w.user_id = sessions.user_id)`.as('mfaPasskeys'),
-      sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = sessions.user_id and p.confirmed_at is not null)`.as('mfaSms'),
-      sql<number>`(select count(*) from recovery_codes c where c.user_id = sessions.user_id and c.used_at is null)`.as('mfaRecovery'),
-    ])
+    .select(mfaSummary(sql.raw('sessions.user_id')))
     .where('sessions.id', '=', sessionId);
 }
+
+/** A user's second factors as scalar subqueries, each on its table's user index. */
+function mfaSummary(userId: RawBuilder<unknown> | string) {
+  return [
+    sql<number>`(select count(*) from mfa_totp t where t.user_id = ${userId} and t.confirmed_at is not null)`.as('mfaTotp'),
+    sql<number>`(select count(*) from webauthn_credentials w where w.user_id = ${userId})`.as('mfaPasskeys'),
+    sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = ${userId} and p.confirmed_at is not null)`.as('mfaSms'),
+    sql<number>`(select count(*) from recovery_codes c where c.user_id = ${userId} and c.used_at is null)`.as('mfaRecovery'),
+  ] as const;
+}
+
+type CountsRow = { mfa_totp: number | string; mfa_passkeys: number | string; mfa_sms: string | null; mfa_recovery: number | string };
+
+const countsOf = (r: CountsRow): MfaCounts => ({ totp: Number(r.mfa_totp) > 0, passkeys: Number(r.mfa_passkeys), sms: r.mfa_sms ?? null, recoveryCodesLeft: Number(r.mfa_recovery) });
 
 /** `passwordHash` → `password_hash`: a column as the database names it (Kysely's CamelCasePlugin rule). */
 type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
@@ -56,7 +65,7 @@ function toPrincipal(r: RawRow): Principal {
       passwordResetRequired: Number(r.u_password_reset_required) !== 0, createdAt: r.u_created_at, disabledAt: r.u_disabled_at,
       emailVerifiedAt: r.u_email_verified_at, legacy: Number(r.u_legacy) !== 0,
     },
-    mfa: { totp: Number(r.mfa_totp) > 0, passkeys: Number(r.mfa_passkeys), sms: r.mfa_sms ?? null, recoveryCodesLeft: Number(r.mfa_recovery) },
+    mfa: countsOf(r),
   };
 }
 
@@ -70,14 +79,23 @@ export class SqlPrincipal implements PrincipalStore {
   readonly #raw: Db;
   /** Built and compiled once (with the plugin, so the aliases come out snake_case as RawRow says). */
   readonly #query;
+  /** the same summary alone, for a sign-in deciding on its second step */
+  readonly #counts;
 
   constructor(db: Db) {
     this.#raw = db.withoutPlugins();
     this.#query = compiledOnce(['sessionId'], (p: { sessionId: string }) => principalQuery(db, p.sessionId).compile() as CompiledQuery<RawRow>);
+    this.#counts = compiledOnce(['userId'], (p: { userId: string }) => db.selectNoFrom(mfaSummary(p.userId)).compile() as CompiledQuery<CountsRow>);
   }
 
   async getPrincipal(sessionId: string): Promise<Principal | undefined> {
     const r = (await this.#raw.executeQuery(this.#query({ sessionId }))).rows[0];
     return r && toPrincipal(r);
+  }
+
+  async getMfaCounts(userId: string): Promise<MfaCounts> {
+    const r = (await this.#raw.executeQuery(this.#counts({ userId }))).rows[0];
+    if (!r) throw new Error('getMfaCounts: no row');
+    return countsOf(r);
   }
 }

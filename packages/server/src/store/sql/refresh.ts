@@ -74,6 +74,11 @@ export class RefreshSql {
     this.#oneStatement = compiledOnce([...USED, ...TOKEN_COLUMNS.map((c) => `s_${c}` as const), ...TOUCH], (p: OneStatement) => oneStatement(p).compile(db));
   }
 
+  /** a new family's first token (a sign-in) */
+  async insert(row: RefreshTokenRow): Promise<void> {
+    await this.db.executeQuery(this.#insert(row));
+  }
+
   async family(id: string): Promise<RefreshFamily | undefined> {
     const r: FamilyRow | undefined = (await this.db.executeQuery(this.#family({ id }))).rows[0];
     if (!r) return undefined;

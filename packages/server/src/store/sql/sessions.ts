@@ -1,22 +1,38 @@
+import { sql } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { RefreshFamily, RefreshTokenRow, RotateRefreshArgs, SessionPatch, SessionRow, SessionStore } from '../ports/sessions.js';
+import { compiledOnce } from './compiled.js';
 import { RefreshSql } from './refresh.js';
 import { appendFeedRow } from './revocations.js';
 import { changed, sessions } from './tables.js';
 import type { Db } from './tables.js';
 
+const SESSION_COLUMNS = ['id', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'geo', 'userAgent', 'amr', 'authTime', 'dpopJkt', 'transport', 'revokedAt', 'revokeReason'] as const;
+type StoredSession = ReturnType<typeof sessions.toRow>;
+type Live = { userId: string; now: number };
+
 export class SqlSessions implements SessionStore {
   readonly #refresh: RefreshSql;
+  // every sign-in runs these: built and compiled once (compiled.ts)
+  readonly #insert;
+  readonly #sameAgent;
+  readonly #agents;
 
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
   ) {
     this.#refresh = new RefreshSql(db);
+    this.#insert = compiledOnce(SESSION_COLUMNS, (p: StoredSession) => db.insertInto('sessions').values(p).compile());
+    // newest first along the (user_id, created_at) index: a returning device is usually among the first rows
+    this.#sameAgent = compiledOnce(['userId', 'now', 'userAgent'], (p: Live & { userAgent: string }) =>
+      this.live(p.userId, p.now).select('id').where('userAgent', '=', p.userAgent).orderBy('createdAt', 'desc').limit(sql.lit(1)).compile(),
+    );
+    this.#agents = compiledOnce(['userId', 'now'], (p: Live) => this.live(p.userId, p.now).select('userAgent').groupBy('userAgent').compile());
   }
 
   async createSession(row: SessionRow): Promise<void> {
-    await this.db.insertInto('sessions').values(sessions.toRow(row)).execute();
+    await this.db.executeQuery(this.#insert(sessions.toRow(row)));
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
@@ -57,10 +73,9 @@ export class SqlSessions implements SessionStore {
   }
 
   async liveUserAgents(userId: string, now: number, userAgent: string): Promise<Array<string | null>> {
-    // newest first along the (user_id, created_at) index: a returning device is usually among the first rows
-    const same = await this.live(userId, now).select('id').where('userAgent', '=', userAgent).orderBy('createdAt', 'desc').limit(1).executeTakeFirst();
-    if (same) return [userAgent];
-    return (await this.live(userId, now).select('userAgent').groupBy('userAgent').execute()).map((r) => r.userAgent);
+    const same = await this.db.executeQuery(this.#sameAgent({ userId, now, userAgent }));
+    if (same.rows.length > 0) return [userAgent];
+    return (await this.db.executeQuery(this.#agents({ userId, now }))).rows.map((r) => r.userAgent);
   }
 
   private live(userId: string, now: number) {
@@ -102,8 +117,8 @@ export class SqlSessions implements SessionStore {
     });
   }
 
-  async insertRefreshToken(row: RefreshTokenRow): Promise<void> {
-    await this.db.insertInto('refreshTokens').values(row).execute();
+  insertRefreshToken(row: RefreshTokenRow): Promise<void> {
+    return this.#refresh.insert(row);
   }
 
   async getRefreshToken(id: string): Promise<RefreshTokenRow | undefined> {

@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import type { UserPage, UserRow, UserStore } from '../ports/users.js';
+import { compiledOnce } from './compiled.js';
 import { changed, users } from './tables.js';
 import type { Db } from './tables.js';
 
 const EMAIL_INDEX = { name: 'users_email_unique', columns: 'users.email' };
+/** named, not `*`, as a prepared statement's must be (compiled.ts) */
+const USER_COLUMNS = ['id', 'email', 'passwordHash', 'isAdmin', 'passwordResetRequired', 'createdAt', 'emailVerifiedAt', 'legacy', 'disabledAt'] as const satisfies ReadonlyArray<keyof UserRow>;
 
 /** the page cursor: the (createdAt, id) of the last row, opaque to callers */
 const encodeCursor = (u: UserRow): string => Buffer.from(JSON.stringify([u.createdAt, u.id])).toString('base64url');
@@ -24,10 +27,15 @@ function decodeCursor(cursor: string): [number, string] {
 const likePrefix = (q: string): string => `${q.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 
 export class SqlUsers implements UserStore {
+  /** every sign-in reads the account by its address: built and compiled once (compiled.ts) */
+  readonly #byEmail;
+
   constructor(
     private readonly db: Db,
     private readonly d: SqlDialect,
-  ) {}
+  ) {
+    this.#byEmail = compiledOnce(['email'], (p: { email: string }) => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', p.email).compile());
+  }
 
   async createUser(row: UserRow): Promise<boolean> {
     try {
@@ -46,7 +54,7 @@ export class SqlUsers implements UserStore {
   }
 
   async getUserByEmail(email: string): Promise<UserRow | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const r = (await this.db.executeQuery(this.#byEmail({ email }))).rows[0];
     return r && users.fromRow(r);
   }
 

@@ -12,11 +12,13 @@ export function principalRead(ctx: ContractContext): void {
       await ctx.store.createSession(s);
       expect(await ctx.store.getPrincipal(s.id)).toEqual({ session: s, user: u, mfa: { totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 } });
       expect(await ctx.store.getPrincipal(uid('ses'))).toBeUndefined();
+      expect(await ctx.store.getMfaCounts(u.id)).toEqual({ totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 });
 
       // unconfirmed enrolments do not count
       await ctx.store.putTotp({ userId: u.id, secretSealed: 'x', confirmedAt: null, lastStep: null, createdAt: T0 });
       await ctx.store.putSmsPhone({ userId: u.id, phoneSealed: 'x', phoneMasked: '+44••••789', confirmedAt: null, codeHash: 'h', codeExpiresAt: T0 + 1, attempts: 0, createdAt: T0 });
       expect((await ctx.store.getPrincipal(s.id))?.mfa).toEqual({ totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 });
+      expect(await ctx.store.getMfaCounts(u.id)).toEqual({ totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 });
 
       await ctx.store.putTotp({ userId: u.id, secretSealed: 'x', confirmedAt: T0, lastStep: null, createdAt: T0 });
       await ctx.store.confirmSmsPhone(u.id, 'h', T0);
@@ -26,6 +28,9 @@ export function principalRead(ctx: ContractContext): void {
       await ctx.store.replaceRecoveryCodes(u.id, ['a', 'b', 'c'], T0);
       await ctx.store.consumeRecoveryCode(u.id, 'b', T0);
       expect((await ctx.store.getPrincipal(s.id))?.mfa).toEqual({ totp: true, passkeys: 2, sms: '+44••••789', recoveryCodesLeft: 2 });
+      // the sign-in's read of the same summary, by user alone (another user's factors never count)
+      expect(await ctx.store.getMfaCounts(u.id)).toEqual({ totp: true, passkeys: 2, sms: '+44••••789', recoveryCodesLeft: 2 });
+      expect(await ctx.store.getMfaCounts(uid('usr'))).toEqual({ totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 });
     });
   });
 }
