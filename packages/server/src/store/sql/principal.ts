@@ -1,80 +1,96 @@
 import { sql, type CompiledQuery } from 'kysely';
 import type { Principal, PrincipalStore } from '../ports/principal.js';
 import type { SessionRow } from '../ports/sessions.js';
-import { compiledOnce } from './compiled.js';
+import type { DialectName } from '../ports/maintenance.js';
+import { ARRAY_ROWS, compiledOnce } from './compiled.js';
 import type { Db } from './tables.js';
+
+/**
+ * The session's and the user's columns, in select order (the user's aliased apart from the session's). A
+ * row is read by position (SQLite answers this statement with arrays: sql/compiled.ts ARRAY_ROWS), so the
+ * select list and the positions come from this one list.
+ */
+const COLUMNS = [
+  'sessions.id', 'sessions.userId', 'sessions.createdAt', 'sessions.lastSeenAt', 'sessions.expiresAt', 'sessions.ip', 'sessions.geo',
+  'sessions.userAgent', 'sessions.amr', 'sessions.authTime', 'sessions.dpopJkt', 'sessions.transport', 'sessions.revokedAt', 'sessions.revokeReason',
+  'users.email as uEmail', 'users.passwordHash as uPasswordHash', 'users.isAdmin as uIsAdmin', 'users.passwordResetRequired as uPasswordResetRequired',
+  'users.createdAt as uCreatedAt', 'users.disabledAt as uDisabledAt', 'users.emailVerifiedAt as uEmailVerifiedAt', 'users.legacy as uLegacy',
+] as const;
+/** the MFA summary's scalar subqueries, selected after COLUMNS */
+const MFA = ['mfaTotp', 'mfaPasskeys', 'mfaSms', 'mfaRecovery'] as const;
 
 function principalQuery(db: Db, sessionId: string) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.userId')
-    .selectAll('sessions')
+    .select(COLUMNS)
     .select([
-      'users.email as uEmail',
-      'users.passwordHash as uPasswordHash',
-      'users.isAdmin as uIsAdmin',
-      'users.passwordResetRequired as uPasswordResetRequired',
-      'users.createdAt as uCreatedAt',
-      'users.disabledAt as uDisabledAt',
-      'users.emailVerifiedAt as uEmailVerifiedAt',
-      'users.legacy as uLegacy',
-    ])
-    .select([
-      sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as('mfaTotp'),
-      sql<number>`(select count(*) from webauthn_credentials w where w.user_id = sessions.user_id)`.as('mfaPasskeys'),
-      sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = sessions.user_id and p.confirmed_at is not null)`.as('mfaSms'),
-      sql<number>`(select count(*) from recovery_codes c where c.user_id = sessions.user_id and c.used_at is null)`.as('mfaRecovery'),
+      sql<number>`(select count(*) from mfa_totp t where t.user_id = sessions.user_id and t.confirmed_at is not null)`.as(MFA[0]),
+      sql<number>`(select count(*) from webauthn_credentials w where w.user_id = sessions.user_id)`.as(MFA[1]),
+      sql<string | null>`(select p.phone_masked from mfa_sms p where p.user_id = sessions.user_id and p.confirmed_at is not null)`.as(MFA[2]),
+      sql<number>`(select count(*) from recovery_codes c where c.user_id = sessions.user_id and c.used_at is null)`.as(MFA[3]),
     ])
     .where('sessions.id', '=', sessionId);
 }
 
-/** `passwordHash` → `password_hash`: a column as the database names it (Kysely's CamelCasePlugin rule). */
-type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+/** The statement's row as the database gives it (JSON text, 0/1 booleans); a users column missing from COLUMNS is a type error in toPrincipal. */
 type Selected = Awaited<ReturnType<ReturnType<typeof principalQuery>['executeTakeFirstOrThrow']>>;
-/**
- * The statement's row as the driver returns it, before any plugin: the selected names as the database spells
- * them (a users column missing from the select is a type error in toPrincipal).
- */
-type RawRow = { [K in Extract<keyof Selected, string> as Snake<K>]: Selected[K] };
+/** `'users.email as uEmail'` → `uEmail`, `'sessions.ip'` → `ip`: a column's name in the result */
+const outName = (c: string): string => c.slice(c.includes(' as ') ? c.indexOf(' as ') + 4 : c.indexOf('.') + 1);
+/** each result name's position in the row */
+const AT = Object.fromEntries([...COLUMNS.map(outName), ...MFA].map((n, i) => [n, i])) as Record<keyof Selected, number>;
+
+/** an array of the columns on SQLite, an object (keys in select order) from the other drivers */
+type RawRow = readonly unknown[] | Readonly<Record<string, unknown>>;
 
 const json = <T>(v: string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : null);
 
+/** a column of the row by its result name (a constant per call site: one property load and an index) */
+const col = <K extends keyof Selected>(row: readonly unknown[], k: K): Selected[K] => row[AT[k]] as Selected[K];
+
 /** The row to the principal in one step (the codecs' rules: JSON text parsed, 0/1 as booleans). */
-function toPrincipal(r: RawRow): Principal {
+function toPrincipal(row: readonly unknown[]): Principal {
+  const r = <K extends keyof Selected>(k: K): Selected[K] => col(row, k);
+  const userId = r('userId');
   const session: SessionRow = {
-    id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, ip: r.ip,
-    geo: json(r.geo), userAgent: r.user_agent, amr: json<string[]>(r.amr) ?? [], authTime: r.auth_time, dpopJkt: r.dpop_jkt,
-    transport: r.transport, revokedAt: r.revoked_at, revokeReason: r.revoke_reason,
+    id: r('id'), userId, createdAt: r('createdAt'), lastSeenAt: r('lastSeenAt'), expiresAt: r('expiresAt'), ip: r('ip'),
+    geo: json(r('geo')), userAgent: r('userAgent'), amr: json<string[]>(r('amr')) ?? [], authTime: r('authTime'), dpopJkt: r('dpopJkt'),
+    transport: r('transport'), revokedAt: r('revokedAt'), revokeReason: r('revokeReason'),
   };
   return {
     session,
     user: {
-      id: r.user_id, email: r.u_email, passwordHash: r.u_password_hash, isAdmin: Number(r.u_is_admin) !== 0,
-      passwordResetRequired: Number(r.u_password_reset_required) !== 0, createdAt: r.u_created_at, disabledAt: r.u_disabled_at,
-      emailVerifiedAt: r.u_email_verified_at, legacy: Number(r.u_legacy) !== 0,
+      id: userId, email: r('uEmail'), passwordHash: r('uPasswordHash'), isAdmin: Number(r('uIsAdmin')) !== 0,
+      passwordResetRequired: Number(r('uPasswordResetRequired')) !== 0, createdAt: r('uCreatedAt'), disabledAt: r('uDisabledAt'),
+      emailVerifiedAt: r('uEmailVerifiedAt'), legacy: Number(r('uLegacy')) !== 0,
     },
-    mfa: { totp: Number(r.mfa_totp) > 0, passkeys: Number(r.mfa_passkeys), sms: r.mfa_sms ?? null, recoveryCodesLeft: Number(r.mfa_recovery) },
+    mfa: { totp: Number(r('mfaTotp')) > 0, passkeys: Number(r('mfaPasskeys')), sms: r('mfaSms') ?? null, recoveryCodesLeft: Number(r('mfaRecovery')) },
   };
 }
 
 /**
  * One statement per authenticated request: the session joined to its user, the MFA summary as scalar
- * subqueries (each on its table's user index). The user's columns are aliased (a new users column must be
- * added here: the type check says so), the session's keep their names.
+ * subqueries (each on its table's user index).
  */
 export class SqlPrincipal implements PrincipalStore {
-  /** It runs without the camel-case plugin: toPrincipal reads the database's column names directly. */
+  /** It runs without the camel-case plugin, whose result step would turn array rows into objects. */
   readonly #raw: Db;
-  /** Built and compiled once (with the plugin, so the aliases come out snake_case as RawRow says). */
+  /** Built and compiled once (with the plugin: snake_case names in the SQL), marked for array rows on SQLite. */
   readonly #query;
 
-  constructor(db: Db) {
+  constructor(db: Db, dialect: DialectName) {
     this.#raw = db.withoutPlugins();
-    this.#query = compiledOnce(['sessionId'], (p: { sessionId: string }) => principalQuery(db, p.sessionId).compile() as CompiledQuery<RawRow>);
+    const marker = dialect === 'sqlite' ? ARRAY_ROWS : '';
+    this.#query = compiledOnce(['sessionId'], (p: { sessionId: string }): CompiledQuery<RawRow> => {
+      const q = principalQuery(db, p.sessionId).compile();
+      return { ...q, sql: marker + q.sql };
+    });
   }
 
   async getPrincipal(sessionId: string): Promise<Principal | undefined> {
     const r = (await this.#raw.executeQuery(this.#query({ sessionId }))).rows[0];
-    return r && toPrincipal(r);
+    if (r === undefined) return undefined;
+    // the other drivers answer objects, their keys in select order
+    return toPrincipal(Array.isArray(r) ? r : Object.values(r));
   }
 }
