@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openSqlStore } from '../../src/store/connect.js';
-import { compiledOnce } from '../../src/store/sql/compiled.js';
+import { compiledOnce, preparedName } from '../../src/store/sql/compiled.js';
 
 describe('compiledOnce', () => {
   it('binds each call its own values, in the parameters order, a name used twice in both places', async () => {
@@ -28,6 +28,24 @@ describe('compiledOnce', () => {
       // a value turned into SQL text would be the first call's value forever
       const literal = compiledOnce(['a', 'b'], (p: { a: string; b: string }) => sql`select ${sql.lit(p.a)}, ${p.b}`.compile(store.db));
       expect(() => literal({ a: 'x', b: 'y' })).toThrow(/not a parameter/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a selection by * (a prepared plan keeps its result columns, a migration would fail it) and names each text once', async () => {
+    const store = await openSqlStore('sqlite::memory:');
+    try {
+      const star = compiledOnce(['id'], (p: { id: string }) => store.db.selectFrom('users').selectAll().where('id', '=', p.id).compile());
+      expect(() => star({ id: 'x' })).toThrow(/no \*/);
+      const tableStar = compiledOnce(['id'], (p: { id: string }) => store.db.selectFrom('users as u').selectAll('u').where('u.id', '=', p.id).compile());
+      expect(() => tableStar({ id: 'x' })).toThrow(/no \*/);
+      const build = (p: { id: string }) => sql`select count(*) as n from users where id = ${p.id}`.compile(store.db);
+      const a = compiledOnce(['id'], build)({ id: 'x' });
+      const b = compiledOnce(['id'], build)({ id: 'y' });
+      expect(preparedName(a.sql)).toMatch(/^tessera_\d+$/);
+      expect(preparedName(b.sql)).toBe(preparedName(a.sql));
+      expect(preparedName('select 1')).toBeUndefined();
     } finally {
       await store.close();
     }

@@ -8,6 +8,7 @@ import type { MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from '../sql/tables.js';
 import { constrain, errorCode, migrationError, isNetworkError } from './dialect.js';
+import { preparingPool } from './pg-prepared.js';
 import type { LockName, OpenStoreOptions, OpenedDatabase, SqlDialect } from './dialect.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -87,7 +88,7 @@ export async function openPostgres(rawUrl: string, opts: OpenStoreOptions): Prom
   // itself still rejects, and the pool replaces the client.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: opts.log, plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }), log: opts.log, plugins: [new CamelCasePlugin()] });
   try {
     if (schema !== undefined) await ensureSchema(db, schema);
   } catch (err) {

@@ -8,7 +8,8 @@ import type { Db } from './tables.js';
 /**
  * The session's and the user's columns, in select order (the user's aliased apart from the session's). A
  * row is read by position (SQLite answers this statement with arrays: sql/compiled.ts ARRAY_ROWS), so the
- * select list and the positions come from this one list.
+ * select list and the positions come from this one list. Named, never `sessions.*`, as a prepared
+ * statement's must be (compiled.ts); a users column left out is a type error in toPrincipal.
  */
 const COLUMNS = [
   'sessions.id', 'sessions.userId', 'sessions.createdAt', 'sessions.lastSeenAt', 'sessions.expiresAt', 'sessions.ip', 'sessions.geo',

@@ -9,14 +9,17 @@ import { compiledOnce } from './compiled.js';
 import { sessions, users } from './tables.js';
 import type { Db } from './tables.js';
 
+const TOKEN_COLUMNS = ['id', 'sessionId', 'secretHash', 'parentId', 'createdAt', 'expiresAt', 'usedAt', 'usedBy', 'successorId', 'successorSealed'] as const;
+
 function familyQuery(db: Db, id: string) {
-  // The session's and user's columns are aliased (a new column must be added here: the type check says so).
+  // The session's and user's columns are aliased (a new column must be added here: the type check says so);
+  // the token's are named too, as a prepared statement must (compiled.ts).
   return db
     .selectFrom('refreshTokens as t')
     .innerJoin('sessions as s', 's.id', 't.sessionId')
     .innerJoin('users as u', 'u.id', 's.userId')
     .leftJoin('oauthSessions as o', 'o.sessionId', 't.sessionId')
-    .selectAll('t')
+    .select(TOKEN_COLUMNS.map((c) => `t.${c}` as const))
     .select([
       's.userId as sUserId',
       's.createdAt as sCreatedAt',
@@ -48,7 +51,6 @@ function familyQuery(db: Db, id: string) {
 
 type FamilyRow = NonNullable<Awaited<ReturnType<ReturnType<typeof familyQuery>['executeTakeFirst']>>>;
 
-const TOKEN_COLUMNS = ['id', 'sessionId', 'secretHash', 'parentId', 'createdAt', 'expiresAt', 'usedAt', 'usedBy', 'successorId', 'successorSealed'] as const;
 type Used = { id: string; usedAt: number; usedBy: string; successorId: string; successorSealed: string | null };
 type Touch = { sessionId: string; lastSeenAt: number; ip: string | null; geo: string | null; userAgent: string | null };
 const USED = ['id', 'usedAt', 'usedBy', 'successorId', 'successorSealed'] as const;
