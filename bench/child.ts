@@ -1,5 +1,5 @@
 /** Starting bench/server-child.ts variants pinned, and talking to them over IPC. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { stopChild } from '../packages/server/test/support/child.js';
 
@@ -14,6 +14,22 @@ export interface Child {
 }
 
 let nextId = 0;
+
+/**
+ * The Tessera servers of the bench run the built packages (dist/), what `tessera serve` runs, not the
+ * sources through tsx: tsx keeps every function's name by a call per closure it creates, a cost the
+ * shipped code does not pay (a few % of a fast request). `BENCH_FROM_SOURCE=1` runs the sources instead.
+ */
+export const fromSource = process.env.BENCH_FROM_SOURCE === '1';
+
+let built = false;
+/** Builds the packages once per bench run (≈ 10 s), so dist/ is never older than the sources measured. */
+export function ensureBuilt(log: (s: string) => void): void {
+  if (fromSource || built) return;
+  log('building the packages (npm run build), so the servers run what ships');
+  execFileSync('npm', ['run', '-s', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
 
 /** Resolves with the port once the child prints `listening <port>` on stdout; `label` starts the errors. */
 export function listeningPort(child: ChildProcess, label: string, timeoutMs: number): Promise<number> {
@@ -36,7 +52,7 @@ export function listeningPort(child: ChildProcess, label: string, timeoutMs: num
 export async function startChild(name: string, variant: string, env: Record<string, string>, cores: string | undefined): Promise<Child> {
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers under load
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extra, '--conditions=@tessera/source', '--import', 'tsx', 'bench/server-child.ts', variant];
+  const node = [process.execPath, ...extra, ...(fromSource ? ['--conditions=@tessera/source'] : []), '--import', 'tsx', 'bench/server-child.ts', variant];
   const [cmd, ...args] = cores === undefined ? node : ['taskset', '-c', cores, ...node];
   const child = spawn(cmd, args, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

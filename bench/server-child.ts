@@ -36,9 +36,9 @@ process.on('message', (m: Msg) => {
 });
 
 async function tessera(): Promise<number> {
-  const { loadConfig } = await import('../packages/server/src/config.js');
-  const { createTessera } = await import('../packages/server/src/tessera.js');
-  const { buildApp } = await import('../packages/server/src/http/app.js');
+  // the built package by default (bench/child.ts: fromSource); its exports are the sources' index.ts
+  const entry = process.env.BENCH_FROM_SOURCE === '1' ? '../packages/server/src/index.js' : '../packages/server/dist/index.mjs';
+  const { loadConfig, createTessera, buildApp } = (await import(entry)) as typeof import('../packages/server/src/index.js');
   const db = process.env.BENCH_DB ?? 'sqlite';
   const users = Number(process.env.BENCH_USERS ?? 1);
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-bench-'));

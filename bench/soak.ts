@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { startChild } from './child.js';
+import { ensureBuilt, startChild } from './child.js';
 import { agentFor, request } from './http-loops.js';
 import type { MemoryBreakdown, Settled } from './memory.js';
 import { PASSWORD } from './server-constants.js';
@@ -32,6 +32,7 @@ const env = {
   // the default access lifetime (the bench's 1 day would keep every logout's revocation-feed row all run)
   TESSERA_ACCESS_TTL: '300',
 };
+ensureBuilt(console.log);
 const server = await startChild('soak', 'tessera', env, pinned ? '0' : undefined);
 const agent = agentFor(64);
 const json = { 'content-type': 'application/json', 'user-agent': 'soak' };
