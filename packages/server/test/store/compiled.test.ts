@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openSqlStore } from '../../src/store/connect.js';
-import { compiledOnce, preparedName } from '../../src/store/sql/compiled.js';
+import { ARRAY_ROWS, compiledOnce, preparedName } from '../../src/store/sql/compiled.js';
 
 describe('compiledOnce', () => {
   it('binds each call its own values, in the parameters order, a name used twice in both places', async () => {
@@ -46,6 +46,17 @@ describe('compiledOnce', () => {
       expect(preparedName(a.sql)).toMatch(/^tessera_\d+$/);
       expect(preparedName(b.sql)).toBe(preparedName(a.sql));
       expect(preparedName('select 1')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('on SQLite, SQL marked ARRAY_ROWS answers each row as an array in select order; the same text unmarked as objects', async () => {
+    const store = await openSqlStore('sqlite::memory:');
+    try {
+      const q = sql<unknown>`select ${1} as b, ${'x'} as a`.compile(store.db);
+      expect((await store.db.withoutPlugins().executeQuery({ ...q, sql: ARRAY_ROWS + q.sql })).rows).toEqual([[1, 'x']]);
+      expect((await store.db.withoutPlugins().executeQuery(q)).rows).toEqual([{ b: 1, a: 'x' }]);
     } finally {
       await store.close();
     }

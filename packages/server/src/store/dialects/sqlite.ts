@@ -8,6 +8,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import type { MigrationProvider, SqliteDatabase as KyselySqlite } from 'kysely';
+import { ARRAY_ROWS } from '../sql/compiled.js';
 import type { Database, Db } from '../sql/tables.js';
 import { constrain, errorCode, migrationError } from './dialect.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
@@ -92,6 +93,7 @@ function prepareFile(file: string, warn: ((m: string) => void) | undefined): voi
  * Kysely prepares every query anew (SQLite compiles the SQL each time: 10-15 % of a refresh's CPU); the
  * SQL text is a query's shape with its values bound apart, so statements can be kept and reused by text.
  * A statement still iterating a result (`busy`) is never handed out twice: a new one is prepared instead.
+ * SQL marked ARRAY_ROWS (sql/compiled.ts) is answered with rows as arrays.
  */
 export function withStatementCache(conn: SqliteDatabase.Database, max = 500, close: () => void = () => void conn.close()): KyselySqlite {
   const cache = new Map<string, SqliteDatabase.Statement>();
@@ -106,6 +108,7 @@ export function withStatementCache(conn: SqliteDatabase.Database, max = 500, clo
         return hit;
       }
       const stmt = conn.prepare(text);
+      if (text.startsWith(ARRAY_ROWS)) stmt.raw(true);
       if (!hit) {
         cache.set(text, stmt);
         if (cache.size > max) cache.delete(cache.keys().next().value as string);

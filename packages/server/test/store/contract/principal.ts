@@ -32,5 +32,16 @@ export function principalRead(ctx: ContractContext): void {
       expect(await ctx.store.getMfaCounts(u.id)).toEqual({ totp: true, passkeys: 2, sms: '+44••••789', recoveryCodesLeft: 2 });
       expect(await ctx.store.getMfaCounts(uid('usr'))).toEqual({ totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 });
     });
+
+    it('reads every column into its own field (a row read by position: no two fields share a value here)', async () => {
+      const u = user({ isAdmin: false, passwordResetRequired: true, legacy: true, createdAt: T0 + 1, emailVerifiedAt: T0 + 2, disabledAt: T0 + 3 });
+      await ctx.store.createUser(u);
+      const s = session(u.id, {
+        createdAt: T0 + 4, lastSeenAt: T0 + 5, expiresAt: T0 + 6, authTime: T0 + 7, revokedAt: T0 + 8, revokeReason: 'logout',
+        dpopJkt: 'jkt-1', transport: 'cookie', userAgent: 'agent-1', ip: '198.51.100.7', amr: ['pwd'], geo: null,
+      });
+      await ctx.store.createSession(s);
+      expect(await ctx.store.getPrincipal(s.id)).toEqual({ session: s, user: u, mfa: { totp: false, passkeys: 0, sms: null, recoveryCodesLeft: 0 } });
+    });
   });
 }
