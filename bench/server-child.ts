@@ -5,7 +5,8 @@
  *   users and as many sessions seeded (one argon2 hash for all, inserted in batches);
  * - `oidc-provider`: the reference refresh grant (oidc-provider, in-memory adapter, no rotation);
  * - `bare`: a bare Fastify JSON route;
- * - `argon2`: raw `@node-rs/argon2` verifies at the server's parameters, `concurrency` in flight.
+ * - `argon2`: raw `@node-rs/argon2` verifies at the server's parameters, `concurrency` in flight;
+ * - `argon2-http`: the same verifies behind a bare Fastify route, for the HTTP load of the login rows.
  * Every variant answers {cmd: 'eld-reset' | 'eld-read'} with its event-loop delay (p99, ms), and {cmd: 'mem'}
  * with what its resident memory is made of (bench/memory.ts).
  */
@@ -80,6 +81,14 @@ async function seed(t: { store: unknown; hasher: { hash(p: string): Promise<stri
       id: `ses_bench${k}`, userId: `usr_bench${k}`, createdAt: now, lastSeenAt: now, expiresAt: now + 86_400_000, ip: '127.0.0.1', geo: null,
       userAgent: 'seed', amr: '["pwd"]', authTime: now, dpopJkt: null, transport: 'bearer' as const, revokedAt: null, revokeReason: null,
     }))).execute();
+  }
+  if ((t.store as import('../packages/server/src/store/connect.js').SqlStore).dialect === 'postgres') {
+    // Measure the steady state, not the bulk load's aftermath: without this, autovacuum's analyze of the
+    // seeded tables and the checkpoint writing their pages out land in the middle of the rounds (and the
+    // commits of every PostgreSQL row wait behind those writes).
+    const { sql } = await import('kysely');
+    for (const table of ['users', 'sessions', 'refresh_tokens']) await sql`analyze ${sql.table(table)}`.execute(db);
+    await sql`checkpoint`.execute(db);
   }
 }
 
@@ -157,7 +166,24 @@ async function argon2(): Promise<number> {
   return 0;
 }
 
-const starters: Record<string, () => Promise<number>> = { tessera, 'oidc-provider': oidcProvider, bare, argon2 };
+/**
+ * Raw argon2 behind a bare Fastify route (`POST /v1/login`, the password checked against one hash, no
+ * bound): what the raw verifies become once an HTTP client sends them, the load generator's work included.
+ */
+async function argon2Http(): Promise<number> {
+  const [{ default: Fastify }, { hash, verify }] = await Promise.all([import('fastify'), import('@node-rs/argon2')]);
+  const stored = await hash(PASSWORD, { algorithm: 2, ...ARGON2 });
+  const app = Fastify({ logger: false });
+  app.post('/v1/login', async (request, reply) => {
+    const ok = await verify(stored, (request.body as { password: string }).password);
+    return ok ? { ok } : reply.code(401).send({ ok });
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const a = app.server.address();
+  return typeof a === 'object' && a ? a.port : 0;
+}
+
+const starters: Record<string, () => Promise<number>> = { tessera, 'oidc-provider': oidcProvider, bare, argon2, 'argon2-http': argon2Http };
 const start = starters[variant];
 if (!start) throw new Error(`unknown variant ${variant}`);
 const port = await start();

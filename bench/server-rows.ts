@@ -67,6 +67,7 @@ export async function runServerRows(o: ServerRowsOptions): Promise<string[]> {
     // the runner itself is pinned to core 1, and children inherit that: name both cores
     ['sqlite-2c', 'tessera', { BENCH_DB: 'sqlite', BENCH_USERS: '1' }, pinned && '0,1'],
     ['argon2-2c', 'argon2', {}, pinned && '0,1'],
+    ['argon2-http-2c', 'argon2-http', {}, pinned && '0,1'],
   ];
   const n = big.toLocaleString('en');
   const rows: Row[] = [
@@ -83,6 +84,8 @@ export async function runServerRows(o: ServerRowsOptions): Promise<string[]> {
     { key: 'argon2', label: `raw argon2 verifies, 1 core, ${LOGIN_CONCURRENCY} in flight`, server: 'argon2', kind: 'argon2' },
     { key: 'login-2c', label: `logins, 2 cores, ${LOGIN_CONCURRENCY} in flight`, server: 'sqlite-2c', kind: 'login' },
     { key: 'argon2-2c', label: `raw argon2 verifies, 2 cores, ${LOGIN_CONCURRENCY} in flight`, server: 'argon2-2c', kind: 'argon2' },
+    // not a target's baseline: the raw verifies with the login rows' HTTP load on the same two cores (INFO line)
+    { key: 'argon2-http-2c', label: `raw argon2 behind a bare POST route, 2 cores, ${LOGIN_CONCURRENCY} in flight`, server: 'argon2-http-2c', kind: 'login' },
   ];
   const only = process.argv.find((a) => a.startsWith('--server-rows='))?.slice(14).split(',');
   const selected = rows.filter((r) => !only || only.includes(r.key));
@@ -200,7 +203,7 @@ function report(rows: Row[], m: Map<string, Measured>): string[] {
   for (const row of rows) {
     const r = m.get(row.key);
     if (!r) continue;
-    const base = row.key === 'login-2c' ? 'argon2-2c' : baseline[row.kind];
+    const base = row.key === 'login-2c' || row.key === 'argon2-http-2c' ? 'argon2-2c' : baseline[row.kind];
     const vs = base && m.has(base) ? (r.rate / rate(base)).toFixed(3) : '';
     const eld = row.kind === 'login' || row.kind === 'argon2' ? r.eldP99.toFixed(1) : '';
     const cpuRatio = base && m.has(base) ? (cpuOf(base) / cpuOf(row.key)).toFixed(3) : '';
@@ -224,6 +227,8 @@ function report(rows: Row[], m: Map<string, Measured>): string[] {
   const lg = m.get('login-2c');
   // on a 2-core machine the 2-core rows share their cores with the load generator, which the raw baseline has none of
   if (lg) lines.push(`INFO  logins, 2 cores: the load generator's CPU on the same cores, ${(lg.loadCpu / lg.ops).toFixed(0)} µs per login`);
+  const http = ratio('login-2c', 'argon2-http-2c');
+  if (!Number.isNaN(http)) lines.push(`INFO  logins, 2 cores / raw argon2 behind a bare POST route with the same load: ${f(http)} by ops/s`);
   lines.push(Number.isNaN(eld) ? 'n/a   event-loop p99 < 20 ms under full login load' : `${eld < 20 ? 'PASS' : 'FAIL'}  event-loop p99 < 20 ms under full login load, 1 core (${eld.toFixed(1)} ms)`);
   return lines;
 }
