@@ -78,7 +78,7 @@ async function tessera(): Promise<number> {
 
 /** `n` accounts bench-<i>@example.test (one shared hash) and one live session each, in batches */
 async function seed(t: { store: unknown; hasher: { hash(p: string): Promise<string> } }, n: number): Promise<void> {
-  const { db } = t.store as import('../packages/server/src/store/connect.js').SqlStore;
+  const { db, dialect } = t.store as import('../packages/server/src/store/connect.js').SqlStore;
   const hash = await t.hasher.hash(PASSWORD);
   const now = Date.now();
   for (let i = 0; i < n; i += 1000) {
@@ -89,7 +89,7 @@ async function seed(t: { store: unknown; hasher: { hash(p: string): Promise<stri
       userAgent: 'seed', amr: '["pwd"]', authTime: now, dpopJkt: null, transport: 'bearer' as const, revokedAt: null, revokeReason: null,
     }))).execute();
   }
-  if ((t.store as import('../packages/server/src/store/connect.js').SqlStore).dialect === 'postgres') {
+  if (dialect === 'postgres') {
     // Measure the steady state, not the bulk load's aftermath: without this, autovacuum's analyze of the
     // seeded tables and the checkpoint writing their pages out land in the middle of the rounds (and the
     // commits of every PostgreSQL row wait behind those writes).

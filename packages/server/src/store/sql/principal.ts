@@ -3,7 +3,7 @@ import type { MfaCounts, Principal, PrincipalStore } from '../ports/principal.js
 import type { SessionRow } from '../ports/sessions.js';
 import type { DialectName } from '../ports/maintenance.js';
 import { ARRAY_ROWS, compiledOnce } from './compiled.js';
-import type { Db } from './tables.js';
+import { SESSION_COLUMNS, type Db } from './tables.js';
 
 /**
  * The session's and the user's columns, in select order (the user's aliased apart from the session's). A
@@ -12,8 +12,7 @@ import type { Db } from './tables.js';
  * statement's must be (compiled.ts); a users column left out is a type error in toPrincipal.
  */
 const COLUMNS = [
-  'sessions.id', 'sessions.userId', 'sessions.createdAt', 'sessions.lastSeenAt', 'sessions.expiresAt', 'sessions.ip', 'sessions.geo',
-  'sessions.userAgent', 'sessions.amr', 'sessions.authTime', 'sessions.dpopJkt', 'sessions.transport', 'sessions.revokedAt', 'sessions.revokeReason',
+  ...SESSION_COLUMNS.map((c) => `sessions.${c}` as const),
   'users.email as uEmail', 'users.passwordHash as uPasswordHash', 'users.isAdmin as uIsAdmin', 'users.passwordResetRequired as uPasswordResetRequired',
   'users.createdAt as uCreatedAt', 'users.disabledAt as uDisabledAt', 'users.emailVerifiedAt as uEmailVerifiedAt', 'users.legacy as uLegacy',
 ] as const;

@@ -4,10 +4,8 @@ import type { RefreshFamily, RefreshTokenRow, RotateRefreshArgs, SessionPatch, S
 import { compiledOnce } from './compiled.js';
 import { RefreshSql } from './refresh.js';
 import { appendFeedRow } from './revocations.js';
-import { changed, sessions } from './tables.js';
-import type { Db } from './tables.js';
+import { SESSION_COLUMNS, changed, sessions, type Db } from './tables.js';
 
-const SESSION_COLUMNS = ['id', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'geo', 'userAgent', 'amr', 'authTime', 'dpopJkt', 'transport', 'revokedAt', 'revokeReason'] as const;
 type StoredSession = ReturnType<typeof sessions.toRow>;
 type Live = { userId: string; now: number };
 

@@ -57,6 +57,8 @@ export function codec<Row extends object, J extends keyof Row = never, B extends
 
 export const users = codec<UserRow, never, 'isAdmin' | 'passwordResetRequired' | 'legacy'>({ bool: ['isAdmin', 'passwordResetRequired', 'legacy'] });
 export const sessions = codec<SessionRow, 'geo' | 'amr'>({ json: ['geo', 'amr'] });
+/** a session row's columns, in one order: the statements built once name them (no `*`: compiled.ts) */
+export const SESSION_COLUMNS = ['id', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'geo', 'userAgent', 'amr', 'authTime', 'dpopJkt', 'transport', 'revokedAt', 'revokeReason'] as const satisfies ReadonlyArray<keyof SessionRow>;
 export const events = codec<EventRow, 'data'>({ json: ['data'] });
 export const newEvents = codec<NewEvent, 'data'>({ json: ['data'] });
 export const webauthn = codec<WebauthnCredentialRow, 'transports'>({ json: ['transports'] });
