@@ -20,8 +20,8 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function limitHooks(app: FastifyInstance, t: TesseraServices): void {
   app.addHook('onRequest', async (request, reply) => {
-    const q = request.url.indexOf('?');
-    if (UNLIMITED.has(q === -1 ? request.url : request.url.slice(0, q))) return;
+    // the matched route's pattern (Fastify routed before onRequest): these routes have no parameters
+    if (UNLIMITED.has(request.routeOptions.url ?? '')) return;
     const { headers } = await t.limits.consume(request.clientIp);
     const cls = request.routeOptions.config.limit;
     if (cls) {

@@ -33,8 +33,8 @@ export function installShutdown(app: FastifyInstance, opts: ShutdownOptions): Sh
   // Readiness is answered here while draining, before any route: a load balancer sees 503 first.
   // synchronous (no promise per request)
   app.addHook('onRequest', (request, reply, done) => {
-    const q = request.url.indexOf('?');
-    const path = q === -1 ? request.url : request.url.slice(0, q);
+    // the matched route's pattern (both paths checked here have no parameters); undefined when none matched
+    const path = request.routeOptions.url;
     if (path === STREAM_PATH) {
       streams.add(reply.raw);
       reply.raw.once('close', () => streams.delete(reply.raw));
