@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { zxcvbn, zxcvbnOptions } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { Semaphore } from '../lib/semaphore.js';
+import { Argon2PoolError, sharedArgon2Pool, type Argon2Pool } from '../lib/argon2-pool.js';
 import { TesseraError } from './errors.js';
 
 export interface Argon2Params {
@@ -13,42 +12,44 @@ export interface Argon2Params {
 }
 
 /**
- * argon2id via @node-rs/argon2: the work runs on libuv's thread pool, so hashing never blocks the event loop.
+ * argon2id via @node-rs/argon2 on worker threads (lib/argon2-pool.ts), so hashing never blocks the event loop.
  * Parameters come from config, never below OWASP's floor (m=19 MiB, t=2, p=1).
  *
  * At most one job per available core runs at a time (`concurrency`); the others queue. More jobs than cores
- * only share the cores and thrash their caches (each needs its 19 MiB), and the pool's threads then also
+ * only share the cores and thrash their caches (each needs its 19 MiB), and the extra threads then also
  * starve the event loop: bounded, throughput stays at the raw limit and every other request stays fast.
  */
 export class PasswordHasher {
   readonly #params: Argon2Params;
-  readonly #slots: Semaphore;
+  readonly #pool: Argon2Pool;
   #dummy: Promise<string> | undefined;
 
-  constructor(params: Argon2Params, opts: { concurrency?: number } = {}) {
+  /** `pool`: the process's pool for `concurrency` (default: the available cores) unless one is given */
+  constructor(params: Argon2Params, opts: { concurrency?: number; pool?: Argon2Pool } = {}) {
     if (params.memoryCost < 19_456 || params.timeCost < 2 || params.parallelism < 1) {
       throw new TypeError('argon2id parameters below m=19456 KiB, t=2, p=1');
     }
     this.#params = params;
-    this.#slots = new Semaphore(opts.concurrency ?? availableParallelism());
+    this.#pool = opts.pool ?? sharedArgon2Pool(opts.concurrency ?? availableParallelism());
   }
 
   hash(password: string): Promise<string> {
-    // Algorithm.Argon2id is an ambient const enum (2), which verbatimModuleSyntax cannot import as a value.
-    return this.#slots.run(() => hash(password, { algorithm: 2 as Algorithm, ...this.#params }));
+    // 2 is @node-rs/argon2's Algorithm.Argon2id (an ambient const enum, not importable as a value)
+    return this.#pool.hash(password, { algorithm: 2, ...this.#params });
   }
 
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      return await this.#slots.run(() => verify(stored, password));
-    } catch {
+      return await this.#pool.verify(stored, password);
+    } catch (err) {
+      if (err instanceof Argon2PoolError) throw err; // our failure, not a wrong password: no failed attempt counted
       return false; // a malformed stored hash never authenticates
     }
   }
 
   /** argon2 jobs running and queued now */
   load(): { active: number; waiting: number } {
-    return this.#slots.stats();
+    return this.#pool.load();
   }
 
   /**

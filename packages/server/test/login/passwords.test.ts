@@ -1,39 +1,60 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { PasswordHasher, checkPasswordPolicy, normalizeEmail } from '../../src/core/passwords.js';
-import { Semaphore } from '../../src/lib/semaphore.js';
+import { Argon2Pool, Argon2PoolError } from '../../src/lib/argon2-pool.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { signUp } from '../support/users.js';
 
 describe('bounded argon2 concurrency', () => {
-  it('a semaphore runs at most `limit` tasks, queues the rest in order, refuses none, and frees a slot on failure', async () => {
-    const sem = new Semaphore(2);
-    let running = 0;
-    let peak = 0;
-    const order: number[] = [];
-    const task = (i: number) => async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      order.push(i);
-      if (i === 1) throw new Error('boom');
-      return i;
-    };
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => sem.run(task(i))));
-    expect(peak).toBe(2);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
-    expect(order.slice(2)).toEqual([2, 3, 4, 5, 6, 7]);
-    expect(sem.stats()).toEqual({ active: 0, waiting: 0 });
-  });
+  const params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+  const options = { algorithm: 2, ...params };
 
   it('the hasher runs at most `concurrency` argon2 jobs at once; the others wait and all succeed', async () => {
-    const h = new PasswordHasher({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { concurrency: 2 });
+    const h = new PasswordHasher(params, { concurrency: 2 });
     const stored = await h.hash('correct horse battery staple');
     const all = Promise.all(Array.from({ length: 6 }, () => h.verify(stored, 'correct horse battery staple')));
     expect(h.load()).toEqual({ active: 2, waiting: 4 });
     expect(await all).toEqual(Array(6).fill(true));
     expect(h.load()).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('a malformed stored hash is refused without harming the worker; a wrong password is false', async () => {
+    const pool = new Argon2Pool(1);
+    try {
+      await expect(pool.verify('not-a-hash', 'x')).rejects.toThrow();
+      const stored = await pool.hash('pw', options);
+      expect(await pool.verify(stored, 'pw')).toBe(true);
+      expect(await pool.verify(stored, 'other')).toBe(false);
+      const h = new PasswordHasher(params, { pool });
+      expect(await h.verify('$argon2id$v=19$m=19456,t=2,p=1$bad', 'pw')).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that dies is replaced and its jobs run once more; a job that kills it twice is refused as a pool failure', async () => {
+    // the real worker, except that the password "die" ends its thread
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const argon2 = require(workerData.argon2);
+      parentPort.on('message', (m) => {
+        if (m.password === 'die') process.exit(1);
+        parentPort.postMessage({ id: m.id, value: argon2.hashSync(m.password, m.options) });
+      });`;
+    const pool = new Argon2Pool(1, source);
+    try {
+      const ok = pool.hash('fine', options);
+      await expect(pool.hash('die', options)).rejects.toThrow(Argon2PoolError);
+      expect(await ok).toMatch(/^\$argon2id\$/);
+      // the pool still works after losing workers
+      expect(await pool.hash('after', options)).toMatch(/^\$argon2id\$/);
+      const h = new PasswordHasher(params, { pool });
+      // not "wrong password" (a failed attempt against the account): the caller sees our own failure
+      await expect(h.verify('$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', 'die')).rejects.toThrow(Argon2PoolError);
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.hash('closed', options)).rejects.toThrow(Argon2PoolError);
   });
 });
 
