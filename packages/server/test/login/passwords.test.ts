@@ -18,6 +18,27 @@ describe('bounded argon2 concurrency', () => {
     expect(h.load()).toEqual({ active: 0, waiting: 0 });
   });
 
+  it('a worker starts its next hash by itself: a busy event loop does not leave the core idle', async () => {
+    const pool = new Argon2Pool(1);
+    try {
+      await pool.hash('warm', options);
+      const t0 = performance.now();
+      await pool.hash('timed', options);
+      const hashMs = performance.now() - t0;
+      const both = Promise.all([pool.hash('a', options), pool.hash('b', options)]);
+      // the event loop is blocked for far longer than two hashes take
+      const until = performance.now() + hashMs * 10 + 100;
+      while (performance.now() < until);
+      const t1 = performance.now();
+      await both;
+      // both were done during the block; had the second been handed over only when the first ended, it
+      // would have started after the block and taken a whole hash from here
+      expect(performance.now() - t1).toBeLessThan(hashMs / 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a malformed stored hash is refused without harming the worker; a wrong password is false', async () => {
     const pool = new Argon2Pool(1);
     try {
