@@ -16,7 +16,7 @@ interface Pending {
   job: Job;
   resolve: (value: string | boolean) => void;
   reject: (err: Error) => void;
-  /** sent again once already, after its worker died */
+  /** sent again once already, after its worker died running it */
   retried: boolean;
 }
 
@@ -26,7 +26,7 @@ interface Slot {
   held: Map<number, Pending>;
 }
 
-/** The pool itself failed (closed, or a worker died twice on a job), as against argon2 refusing an input. */
+/** The pool itself failed (closed, or a worker died twice running a job), as against argon2 refusing an input. */
 export class Argon2PoolError extends Error {
   override readonly name = 'Argon2PoolError';
 }
@@ -62,7 +62,7 @@ const DEPTH = 2;
  * arrival order (nothing is refused). More hashes than cores only share the cores and thrash their caches
  * (each needs its 19 MiB); libuv's pool, where @node-rs/argon2's async calls run, has 4 threads whatever the
  * cores, and a slot freed there waits for the event loop before the next hash starts.
- * Idle workers do not keep the process alive; a worker that dies is replaced and its jobs are sent once more.
+ * Idle workers do not keep the process alive; a worker that dies is replaced and its jobs are sent again.
  */
 export class Argon2Pool {
   readonly #slots: Slot[] = [];
@@ -152,20 +152,25 @@ export class Argon2Pool {
     this.#pump();
   }
 
-  /** A worker ended (crashed, or killed from outside): its jobs go to a new one, each at most once more. */
+  /**
+   * A worker ended (crashed, or killed from outside): its jobs go to a new one. The job it was running may be
+   * what killed it, so that one is sent at most once more; the jobs it held behind it never ran, and are
+   * not refused for a neighbour's fault.
+   */
   #lost(slot: Slot): void {
     const i = this.#slots.indexOf(slot);
     if (i < 0) return; // closed
     this.#slots.splice(i, 1);
+    const [running, ...behind] = slot.held.values();
     const again: Pending[] = [];
-    for (const p of slot.held.values()) {
-      if (p.retried || this.#closed) p.reject(new Argon2PoolError('argon2 worker exited'));
+    if (running !== undefined) {
+      if (running.retried) running.reject(new Argon2PoolError('argon2 worker exited'));
       else {
-        p.retried = true;
-        again.push(p);
+        running.retried = true;
+        again.push(running);
       }
     }
-    this.#queue.unshift(...again);
+    this.#queue.unshift(...again, ...behind);
     this.#pump();
   }
 }
