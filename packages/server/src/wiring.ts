@@ -222,6 +222,7 @@ export function wireServices(config: Config, a: Adapters): { services: TesseraSe
   events.observer = (type) => a.metrics.observeEvent(type);
   const { tokens, feed, risk, sessions } = sessionServices(config, a, events);
   const { hasher, guard, mfa, accounts, approvals, signUp, verification, deferred } = signInServices(config, a, events, sessions, risk);
+  a.metrics.watchHashing(() => hasher.load());
   const { notices, lifecycle, adminUsers, exportAccount } = lifecycleServices(config, a, events, sessions, guard, mfa);
   const oauth = oauthService(config, a, events, sessions, feed);
   const services: TesseraServices = {

@@ -91,6 +91,29 @@ export class Metrics {
     }
   }
 
+  /**
+   * The password hashes running and waiting on this node, read at scrape time: waiting hashes that stay above
+   * zero mean sign-ins are queuing for the cores (add cores or nodes), not failing.
+   */
+  watchHashing(load: () => { active: number; waiting: number }): void {
+    new Gauge({
+      name: 'tessera_password_hashes_running',
+      help: 'argon2 hashes running now (at most one per core)',
+      registers: [this.registry],
+      collect() {
+        this.set(load().active);
+      },
+    });
+    new Gauge({
+      name: 'tessera_password_hashes_waiting',
+      help: 'argon2 hashes queued for a core',
+      registers: [this.registry],
+      collect() {
+        this.set(load().waiting);
+      },
+    });
+  }
+
   /** Security events as they are recorded: sign-in outcomes, reuse, revocations, risk findings. */
   observeEvent(type: string): void {
     if (type === 'login_succeeded') this.logins.inc({ outcome: 'succeeded' });

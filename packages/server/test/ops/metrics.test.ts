@@ -42,6 +42,19 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^tessera_nodejs_eventloop_lag_p99_seconds \d/m);
   });
 
+  it('the password hashes running and waiting, read when scraped', async () => {
+    const stored = await s.t.hasher.hash('correct horse battery staple 12');
+    // more hashes than cores: while the scrape is answered some run and the rest wait their turn
+    const all = Promise.all(Array.from({ length: 12 }, () => s.t.hasher.verify(stored, 'wrong password 1234')));
+    const busy = await (await fetch(`${s.url}/metrics`)).text();
+    expect(value(busy, 'tessera_password_hashes_running')).toBeGreaterThan(0);
+    expect(value(busy, 'tessera_password_hashes_waiting')).toBeGreaterThan(0);
+    await all;
+    const idle = await (await fetch(`${s.url}/metrics`)).text();
+    expect(value(idle, 'tessera_password_hashes_running')).toBe(0);
+    expect(value(idle, 'tessera_password_hashes_waiting')).toBe(0);
+  });
+
   it('a refresh-token replay counts as reuse and as a revocation', async () => {
     const password = 'correct horse battery staple 12';
     await signUp(s, 'reuse@example.com', password);
