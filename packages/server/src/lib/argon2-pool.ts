@@ -127,7 +127,16 @@ export class Argon2Pool {
   #slotWithRoom(): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots) if (s.held.size < DEPTH && (best === undefined || s.held.size < best.held.size)) best = s;
-    if ((best === undefined || best.held.size > 0) && this.#slots.length < this.size) return this.#spawn();
+    if ((best === undefined || best.held.size > 0) && this.#slots.length < this.size) {
+      try {
+        return this.#spawn();
+      } catch (err) {
+        // no thread could start (the process's thread limit): the jobs are refused now, not left waiting
+        if (best !== undefined || this.#slots.length > 0) return best;
+        const why = err instanceof Error ? err.message : String(err);
+        for (const p of this.#queue.splice(0)) p.reject(new Argon2PoolError(`no argon2 worker could start: ${why}`));
+      }
+    }
     return best;
   }
 

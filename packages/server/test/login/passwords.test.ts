@@ -39,6 +39,13 @@ describe('bounded argon2 concurrency', () => {
     }
   });
 
+  it('when no worker thread can start, hashes are refused as a pool failure instead of waiting forever', async () => {
+    // a source the Worker constructor throws on, as it does when the process may not start another thread
+    const pool = new Argon2Pool(1, 42 as unknown as string);
+    await expect(pool.hash('pw', options)).rejects.toThrow(/no argon2 worker could start/);
+    expect(pool.load()).toEqual({ active: 0, waiting: 0 });
+  });
+
   it('a malformed stored hash is refused without harming the worker; a wrong password is false', async () => {
     const pool = new Argon2Pool(1);
     try {
