@@ -96,22 +96,18 @@ export class Metrics {
    * zero mean sign-ins are queuing for the cores (add cores or nodes), not failing.
    */
   watchHashing(load: () => { active: number; waiting: number }): void {
-    new Gauge({
-      name: 'tessera_password_hashes_running',
-      help: 'argon2 hashes running now (at most one per core)',
-      registers: [this.registry],
-      collect() {
-        this.set(load().active);
-      },
-    });
-    new Gauge({
-      name: 'tessera_password_hashes_waiting',
-      help: 'argon2 hashes queued for a core',
-      registers: [this.registry],
-      collect() {
-        this.set(load().waiting);
-      },
-    });
+    const registry = this.registry;
+    const gauge = (name: string, help: string, read: () => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('tessera_password_hashes_running', 'argon2 hashes running now (at most one per core)', () => load().active);
+    gauge('tessera_password_hashes_waiting', 'argon2 hashes queued for a core', () => load().waiting);
   }
 
   /** Security events as they are recorded: sign-in outcomes, reuse, revocations, risk findings. */
