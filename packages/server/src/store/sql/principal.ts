@@ -1,7 +1,6 @@
 import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { MfaCounts, Principal, PrincipalStore } from '../ports/principal.js';
 import type { SessionRow } from '../ports/sessions.js';
-import type { DialectName } from '../ports/maintenance.js';
 import { ARRAY_ROWS, compiledOnce } from './compiled.js';
 import { SESSION_COLUMNS, type Db } from './tables.js';
 
@@ -93,12 +92,12 @@ export class SqlPrincipal implements PrincipalStore {
   /** the same summary alone, for a sign-in deciding on its second step */
   readonly #counts;
 
-  constructor(db: Db, dialect: DialectName) {
+  constructor(db: Db) {
     this.#raw = db.withoutPlugins();
-    const marker = dialect === 'sqlite' ? ARRAY_ROWS : '';
+    // marked on every dialect: SQLite answers arrays, the other drivers ignore the comment
     this.#query = compiledOnce(['sessionId'], (p: { sessionId: string }): CompiledQuery<RawRow> => {
       const q = principalQuery(db, p.sessionId).compile();
-      return { ...q, sql: marker + q.sql };
+      return { ...q, sql: ARRAY_ROWS + q.sql };
     });
     this.#counts = compiledOnce(['userId'], (p: { userId: string }) => db.selectNoFrom(mfaSummary(p.userId)).compile() as CompiledQuery<CountsRow>);
   }

@@ -82,7 +82,7 @@ export function sqlStore(db: Db, d: SqlDialect): SqlStore {
     ...methods<OAuthStore>(new SqlOAuth(db, d)),
     ...methods<LifecycleStore>(new SqlLifecycle(db, d)),
     ...methods<HousekeepingStore>(new SqlHousekeeping(db, d)),
-    ...methods<PrincipalStore>(new SqlPrincipal(db, d.name)),
+    ...methods<PrincipalStore>(new SqlPrincipal(db)),
     dialect: maintenance.dialect,
     db,
   };
