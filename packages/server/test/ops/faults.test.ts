@@ -18,6 +18,8 @@ import { REQUIRE_SERVICES } from '../support/services.js';
 
 const LONG = process.env.TESSERA_FAULTS === 'long';
 const REDIS_DOWN_MS = LONG ? 10_000 : 3_000;
+const REDIS_DOWN_MAX_MS = 30_000;
+const MIN_LOGOUTS_DURING = 3;
 const PG_DOWN_MS = LONG ? 15_000 : 4_000;
 const STEADY_MS = LONG ? 10_000 : 1_500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +77,12 @@ describe.skipIf(!available)('two nodes under load survive each fault', () => {
     const from = Date.now();
     const watcher = watchRevocations(sdk, load.record, 1000);
     await cluster.redis.stop();
+    const downAt = Date.now();
     await sleep(REDIS_DOWN_MS);
+    // On a loaded CI host a load cycle (sign-up, mailed link, login, refresh, logout) can take longer than
+    // the short outage; the outage then lasts until a few logouts were made during it, so the promise
+    // "revoked within 1 s during the outage too" is always checked on real logouts, never on none.
+    while (load.record.logouts.filter((l) => l.at >= downAt).length < MIN_LOGOUTS_DURING && Date.now() - downAt < REDIS_DOWN_MAX_MS) await sleep(100);
     const duringRefusals = await watcher.stop();
     await cluster.redis.start();
     const to = Date.now();
@@ -86,7 +93,7 @@ describe.skipIf(!available)('two nodes under load survive each fault', () => {
     expect(w.unavailableWithoutRetryAfter).toEqual([]);
     // Redis is not needed to revoke: the revocation is durable in the database first
     expect(logoutAnswers.filter((a) => a.status !== 204)).toEqual([]);
-    expect(duringRefusals.length, 'logouts were made while Redis was down').toBeGreaterThan(0);
+    expect(duringRefusals.length, `logouts were made while Redis was down (answers: ${JSON.stringify(w.figures.statuses)})`).toBeGreaterThanOrEqual(MIN_LOGOUTS_DURING);
     expect(duringRefusals.filter((r) => r.ms === undefined)).toEqual([]);
     expect(w.notRefused).toEqual([]);
     expect(w.notServing).toEqual([]);
