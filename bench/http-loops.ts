@@ -4,6 +4,7 @@
  * the previous one is answered. autocannon cannot carry a value from one response to the next request.
  */
 import http from 'node:http';
+import net from 'node:net';
 
 export interface LoopResult {
   rate: number;
@@ -48,3 +49,62 @@ export async function loops(concurrency: number, seconds: number, step: (loop: n
 }
 
 export const agentFor = (concurrency: number): http.Agent => new http.Agent({ keepAlive: true, maxSockets: concurrency });
+
+/**
+ * One keep-alive connection speaking just enough HTTP/1.1 for the login rows: a request written as one
+ * string, the answer read by its Content-Length. On the 2-core login rows the load generator shares the
+ * server's two cores, so its own CPU is taken from the server being measured; node:http's client spends
+ * several times more per request than this (the run prints the load generator's CPU per login).
+ */
+export class RawConnection {
+  readonly #socket: net.Socket;
+  readonly #ready: Promise<void>;
+  #buffered: Buffer = Buffer.alloc(0);
+  #waiting: { resolve: (r: { status: number; body: string }) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(port: number) {
+    this.#socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#socket.once('connect', () => resolve());
+      this.#socket.once('error', reject);
+    });
+    this.#socket.on('data', (chunk: Buffer) => {
+      this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+      this.#answer();
+    });
+    const fail = (e: Error) => {
+      this.#waiting?.reject(e);
+      this.#waiting = undefined;
+    };
+    this.#socket.on('error', fail);
+    this.#socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  /** the answer, once its head and Content-Length bytes of body are in */
+  #answer(): void {
+    const end = this.#buffered.indexOf('\r\n\r\n');
+    if (end < 0 || !this.#waiting) return;
+    const head = this.#buffered.subarray(0, end).toString('latin1');
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!length) return this.#waiting.reject(new Error(`answer without Content-Length: ${head.slice(0, 200)}`));
+    const total = end + 4 + Number(length[1]);
+    if (this.#buffered.length < total) return;
+    const body = this.#buffered.subarray(end + 4, total).toString();
+    this.#buffered = this.#buffered.subarray(total);
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w.resolve({ status: Number(head.slice(9, 12)), body });
+  }
+
+  async post(path: string, json: string, headers = 'content-type: application/json\r\nuser-agent: bench\r\n'): Promise<{ status: number; body: string }> {
+    await this.#ready;
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}content-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}

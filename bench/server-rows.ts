@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { ensureBuilt, startChild, type Child } from './child.js';
-import { agentFor, loops, request, type LoopResult } from './http-loops.js';
+import { agentFor, loops, RawConnection, request, type LoopResult } from './http-loops.js';
 import { cpuMicros } from './load.js';
 import { PASSWORD } from './server-constants.js';
 
@@ -175,13 +175,14 @@ async function measure(row: Row, c: Child, s: PreparedState, seconds: number): P
     agent.destroy();
   } else if (row.kind === 'login') {
     const emails = s.emails.get(row.server)!;
-    const agent = agentFor(LOGIN_CONCURRENCY);
+    // raw sockets: on the 2-core rows this client runs on the server's cores (http-loops.ts RawConnection)
+    const conns = Array.from({ length: LOGIN_CONCURRENCY }, () => new RawConnection(c.port));
     let k = 0;
-    r = await loops(LOGIN_CONCURRENCY, seconds, async () => {
-      const res = await request(agent, c.port, 'POST', '/v1/login', JSON.stringify({ email: emails[k++ % emails.length], password: PASSWORD }), { 'content-type': 'application/json', 'user-agent': 'bench' });
+    r = await loops(LOGIN_CONCURRENCY, seconds, async (i) => {
+      const res = await conns[i].post('/v1/login', JSON.stringify({ email: emails[k++ % emails.length], password: PASSWORD }));
       return res.status === 200 ? { ok: true } : { ok: false, detail: `${res.status} ${res.body.slice(0, 200)}` };
     });
-    agent.destroy();
+    for (const conn of conns) conn.close();
   } else if (row.kind === 'argon2') {
     const rate = await c.call<number>('run', { seconds, concurrency: LOGIN_CONCURRENCY });
     r = { rate, ok: Math.round(rate * seconds), failed: 0 };
