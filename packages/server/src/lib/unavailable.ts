@@ -36,7 +36,11 @@ const MESSAGES = [
   /^connect ECONNREFUSED/,
 ];
 
-const DRIVER_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionTimeoutError']);
+/**
+ * Driver error names; and this node's own argon2 worker threads failing a hash (a thread died twice under it,
+ * or none could start: lib/argon2-pool.ts), which is no bug in the request either: a client may retry.
+ */
+const DRIVER_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionTimeoutError', 'Argon2PoolError']);
 
 function one(err: object): boolean {
   const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown; fatal?: unknown };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { PasswordHasher, checkPasswordPolicy, normalizeEmail } from '../../src/core/passwords.js';
 import { Argon2Pool, Argon2PoolError } from '../../src/lib/argon2-pool.js';
+import { toTesseraError } from '../../src/http/problem.js';
 import { http, startServer, type TestServer } from '../support/server.js';
 import { signUp } from '../support/users.js';
 
@@ -85,7 +86,11 @@ describe('bounded argon2 concurrency', () => {
     } finally {
       await pool.close();
     }
-    await expect(pool.hash('closed', options)).rejects.toThrow(Argon2PoolError);
+    const refused = await pool.hash('closed', options).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Argon2PoolError);
+    // the node's own failure to hash answers 503 with Retry-After (a client retries), never a 500
+    const te = toTesseraError(refused);
+    expect([te.status, te.code, te.headers['Retry-After']]).toEqual([503, 'service_unavailable', expect.stringMatching(/^\d+$/)]);
   });
 });
 
