@@ -97,11 +97,11 @@ export class RawConnection {
     w.resolve({ status: Number(head.slice(9, 12)), body });
   }
 
-  async post(path: string, json: string, headers = 'content-type: application/json\r\nuser-agent: bench\r\n'): Promise<{ status: number; body: string }> {
+  async post(path: string, json: string): Promise<{ status: number; body: string }> {
     await this.#ready;
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
-      this.#socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}content-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+      this.#socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nuser-agent: bench\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
     });
   }
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { LocalUnavailableError } from './unavailable.js';
 
 /** @node-rs/argon2's hash options as the worker passes them on (algorithm 2 is argon2id). */
 export interface Argon2HashOptions {
@@ -26,8 +27,11 @@ interface Slot {
   held: Map<number, Pending>;
 }
 
-/** The pool itself failed (closed, or a worker died twice running a job), as against argon2 refusing an input. */
-export class Argon2PoolError extends Error {
+/**
+ * The pool itself failed (closed, or a worker died twice running a job), as against argon2 refusing an input:
+ * answered 503 with Retry-After (lib/unavailable.ts), never a 500 or a wrong password.
+ */
+export class Argon2PoolError extends LocalUnavailableError {
   override readonly name = 'Argon2PoolError';
 }
 

@@ -36,13 +36,16 @@ const MESSAGES = [
   /^connect ECONNREFUSED/,
 ];
 
+const DRIVER_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionTimeoutError']);
+
 /**
- * Driver error names; and this node's own argon2 worker threads failing a hash (a thread died twice under it,
- * or none could start: lib/argon2-pool.ts), which is no bug in the request either: a client may retry.
+ * A part of this node itself that cannot serve now (e.g. lib/argon2-pool.ts when no worker thread can run a
+ * hash): no bug in the request, so the same 503 with Retry-After as a dependency down, and a client retries.
  */
-const DRIVER_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionTimeoutError', 'Argon2PoolError']);
+export class LocalUnavailableError extends Error {}
 
 function one(err: object): boolean {
+  if (err instanceof LocalUnavailableError) return true;
   const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown; fatal?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   if (code !== undefined && (NET_CODES.has(code) || PG_STATES.test(code) || MYSQL_CODES.has(code))) return true;
